@@ -1,0 +1,157 @@
+"""Relations -> verdicts, through pandera: one registered check per claim, one schema per kind.
+
+Every relation instance of a kind, from every table (and, in a batch, every workbook) is one row of a
+single frame, validated once and lazily, so pandera's fixed cost per validation is paid per kind, not
+per table. Failure cases come back as row positions, which map to relations and so to cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+from .relations import FRAME_COLUMNS, Relation
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
+
+_EPS = 1e-9  # floating-point noise in sums of decimals
+
+
+def _slack(df: pd.DataFrame) -> pd.Series:
+    scale = df[["found_lo", "expected_lo"]].abs().clip(upper=1e15).max(axis=1).fillna(0)
+    return df["tolerance"] + _EPS * (1 + scale)
+
+
+def _meet(df: pd.DataFrame, found: str = "found") -> pd.Series:
+    """The two intervals come within the tolerance of each other (strictly, when ``strict``)."""
+    slack = _slack(df)
+    gap = (df["expected_lo"] - df[f"{found}_hi"]).clip(lower=0) + (df[f"{found}_lo"] - df["expected_hi"]).clip(lower=0)
+    strict = df["strict"] > 0
+    return (strict & (gap < df["tolerance"])) | (~strict & (gap <= slack))
+
+
+def _not_above(df: pd.DataFrame) -> pd.Series:
+    """Found can be at most expected (low <= high, part <= whole)."""
+    return df["found_lo"] <= df["expected_hi"] + _slack(df)
+
+
+def _not_below(df: pd.DataFrame) -> pd.Series:
+    return df["found_hi"] >= df["expected_lo"] - _slack(df)
+
+
+@cache
+def _register() -> None:
+    from pandera import extensions
+
+    def sums_match(df: pd.DataFrame) -> pd.Series:
+        """A total equals the sum of its parts (as intervals)."""
+        return _meet(df)
+
+    def sums_match_if_total_rounded(df: pd.DataFrame) -> pd.Series:
+        """...or would, if the round total had been rounded to its last significant digit."""
+        return _meet(df, "round")
+
+    def part_within_whole(df: pd.DataFrame) -> pd.Series:
+        return _not_above(df)
+
+    def average_matches(df: pd.DataFrame) -> pd.Series:
+        """|A - C/D| < 10^-d: rounded, truncated and ceiled averages all pass."""
+        return _meet(df)
+
+    def percent_matches(df: pd.DataFrame) -> pd.Series:
+        return _meet(df)
+
+    def shares_total_100(df: pd.DataFrame) -> pd.Series:
+        return _meet(df)
+
+    def cumulative_matches_change(df: pd.DataFrame) -> pd.Series:
+        return _meet(df)
+
+    def cumulative_never_falls(df: pd.DataFrame) -> pd.Series:
+        return _not_below(df)
+
+    def estimates_in_order(df: pd.DataFrame) -> pd.Series:
+        return _not_above(df)
+
+    def dates_not_duplicated(df: pd.DataFrame) -> pd.Series:
+        return df["found_lo"] != 0
+
+    def dates_in_order(df: pd.DataFrame) -> pd.Series:
+        return df["found_lo"] >= 0
+
+    def dates_without_gaps(df: pd.DataFrame) -> pd.Series:
+        return df["found_lo"] <= 1
+
+    for fn in (
+        sums_match, sums_match_if_total_rounded, part_within_whole, average_matches, percent_matches,
+        shares_total_100, cumulative_matches_change, cumulative_never_falls, estimates_in_order,
+        dates_not_duplicated, dates_in_order, dates_without_gaps,
+    ):
+        extensions.register_check_method(fn, statistics=[], supported_types=None)
+
+
+# kind -> [(check name, severity when it fails)]; a kind's later checks only soften or harden its first.
+CHECKS: dict[str, list[tuple[str, str]]] = {
+    "sum": [("sums_match", "error"), ("sums_match_if_total_rounded", "warning")],
+    "part": [("part_within_whole", "error")],
+    "per_day": [("average_matches", "error")],
+    "percent": [("percent_matches", "error")],
+    "shares": [("shares_total_100", "error")],
+    "cumulative": [("cumulative_matches_change", "error")],
+    "never_falls": [("cumulative_never_falls", "error")],
+    "order": [("estimates_in_order", "error")],
+    "dates": [("dates_not_duplicated", "error"), ("dates_in_order", "warning"), ("dates_without_gaps", "warning")],
+}
+
+
+@cache
+def schema_for(kind: str) -> pa.DataFrameSchema:
+    """The pandera schema that validates every relation of one kind."""
+    import pandera.pandas as pa
+
+    _register()
+    columns = {name: pa.Column(float, nullable=False) for name in FRAME_COLUMNS}
+    checks = [getattr(pa.Check, name)(error=name) for name, _ in CHECKS[kind]]
+    return pa.DataFrameSchema(columns, checks=checks, name=kind, coerce=False)
+
+
+def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
+    """Position in ``relations`` -> names of the checks it failed (validated once per kind)."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    by_kind: dict[str, list[int]] = {}
+    for i, rel in enumerate(relations):
+        by_kind.setdefault(rel.kind, []).append(i)
+    failed: dict[int, list[str]] = {}
+    for kind, positions in by_kind.items():
+        frame = pd.DataFrame([relations[i].frame_row() for i in positions], columns=list(FRAME_COLUMNS), index=positions, dtype=float)
+        try:
+            schema_for(kind).validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            cases = errors.failure_cases
+            cases = cases[cases["index"].notna()]
+            for check, index in zip(cases["check"], cases["index"], strict=True):
+                names = failed.setdefault(int(index), [])
+                if check not in names:
+                    names.append(str(check))
+    return failed
+
+
+def severity_of(kind: str, failed: list[str]) -> str | None:
+    """None when the relation holds; otherwise the severity its failed checks imply."""
+    checks = CHECKS[kind]
+    main, main_severity = checks[0]
+    if kind == "dates":
+        for name, severity in checks:
+            if name in failed:
+                return severity
+        return None
+    if main not in failed:
+        return None
+    if len(checks) > 1 and checks[1][0] not in failed:
+        return checks[1][1]
+    return main_severity

@@ -1,0 +1,127 @@
+"""The one engine both front doors call: workbooks in, reports out.
+
+workbook -> grid -> tables -> relations -> pandera (once per kind, for the whole run) -> findings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import SEVERITY_ORDER, Finding
+from .grid import WorkbookError, parse_ref, read_workbook
+from .relations import Relation
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What the engine found and will check in one table (for reports and `explain`)."""
+
+    sheet: str
+    name: str
+    title: str
+    columns: tuple[tuple[str, str], ...]
+    relations: dict[str, int]
+
+
+@dataclass
+class Report:
+    """One workbook's result: its findings, the tables found, or why it could not be read."""
+
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    tables: list[TableSummary] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def workbook_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files as given, folders searched recursively for .xlsx/.xlsm (Excel's ~$ lock files skipped)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith("~$") and p.is_file()
+            )
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, int, int, str]:
+    row, col = parse_ref(finding.cell)
+    sheet = report_sheets.index(finding.sheet) if finding.sheet in report_sheets else len(report_sheets)
+    return (sheet, row, col, SEVERITY_ORDER[finding.severity], finding.rule)
+
+
+def _gather(path: Path) -> tuple[Report, list[Relation], list[str]]:
+    """Read one workbook and list its relations; nothing is validated yet."""
+    from .rules import relations_of
+    from .tables import find_tables
+
+    report = Report(path)
+    try:
+        book = read_workbook(path)
+    except WorkbookError as exc:
+        report.error = exc.reason
+        return report, [], []
+    relations: list[Relation] = []
+    for sheet in book.sheets:
+        for table in find_tables(sheet):
+            found, direct = relations_of(table)
+            relations.extend(found)
+            report.findings.extend(direct)
+            report.tables.append(
+                TableSummary(
+                    sheet=sheet.name, name=table.name, title=table.title,
+                    columns=tuple((c.name, c.role) for c in table.columns),
+                    relations=dict(Counter(r.rule for r in found)),
+                )
+            )
+    return report, relations, [s.name for s in book.sheets]
+
+
+def check_workbooks(paths: Sequence[Path | str]) -> list[Report]:
+    """Check many workbooks, validating each kind of relation once for the whole batch."""
+    from .checks import failed_checks, severity_of
+    from .messages import finding_of
+
+    gathered = [_gather(Path(p)) for p in paths]
+    relations: list[Relation] = []
+    owner: list[int] = []
+    for n, (_, rels, _) in enumerate(gathered):
+        relations.extend(rels)
+        owner.extend([n] * len(rels))
+    for position, failed in failed_checks(relations).items():
+        rel = relations[position]
+        severity = severity_of(rel.kind, failed)
+        if severity is not None:
+            gathered[owner[position]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
+    reports = []
+    for report, _, sheets in gathered:
+        report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
+        reports.append(report)
+    return reports
+
+
+def check_workbook(path: Path | str) -> Report:
+    """Check one workbook: every table found, every relation inferred, every discrepancy by cell."""
+    return check_workbooks([path])[0]

@@ -1,0 +1,40 @@
+"""What a check found, in cell terms: the one object every output (text, JSON, marks) reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A broken relation, named by real cells so a person can go and look.
+
+    ``cell`` is the cell that gets marked (the derived figure: a total, an average, a cumulative
+    value); ``cells`` are all the cells of the relation, ``cell`` included.
+    """
+
+    rule: str
+    severity: Severity
+    sheet: str
+    cell: str
+    cells: tuple[str, ...]
+    expected: float | int | str | None
+    found: float | int | str | None
+    tolerance: float | int
+    message: str
+    table: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as the JSON report contract (version 1) spells it."""
+        data = asdict(self)
+        data.pop("extra")
+        data.pop("table")
+        data["cells"] = list(self.cells)
+        return data
+
+
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1}

@@ -1,0 +1,315 @@
+"""Workbook -> grid: every sheet's values, formulas and number formats, by real cell position.
+
+Values come from python-calamine (fast, and battle-tested on odd packages); formulas, error codes and
+number formats come from one streaming pass over each sheet's XML, kept only where they matter.
+The file is read from disk once; both parsers work on the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_GENERAL_IDS = {0, 49}  # General and Text: nothing to learn from them
+
+
+class WorkbookError(Exception):
+    """A workbook that cannot be read, with a reason a person can act on."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass
+class Sheet:
+    """One worksheet's cells. Positions are 0-based (row, column) of the real sheet."""
+
+    name: str
+    rows: list[list[Any]]
+    origin: tuple[int, int] = (0, 0)
+    formulas: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, tuple[str, str]] = field(default_factory=dict)
+    uncached: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden: bool = False
+
+    @property
+    def n_rows(self) -> int:
+        return self.origin[0] + len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return self.origin[1] + max((len(r) for r in self.rows), default=0)
+
+    def value(self, row: int, col: int) -> Any:
+        """The cell's value (cached value for formulas); None when empty."""
+        r, c = row - self.origin[0], col - self.origin[1]
+        if r < 0 or c < 0 or r >= len(self.rows) or c >= len(self.rows[r]):
+            return None
+        v = self.rows[r][c]
+        return None if v == "" else v
+
+    def number_format(self, row: int, col: int) -> str | None:
+        return self.formats.get(cell_ref(row, col))
+
+    def formula(self, ref: str) -> str | None:
+        """The cell's formula, shared formulas translated to this cell."""
+        if ref in self.formulas:
+            return self.formulas[ref]
+        if ref in self.shared:
+            from openpyxl.formula.translate import Translator
+
+            master_text, master_ref = self.shared[ref]
+            return Translator("=" + master_text, origin=master_ref).translate_formula(ref).lstrip("=")
+        return None
+
+
+@dataclass
+class Workbook:
+    path: Path
+    sheets: list[Sheet]
+
+
+def cell_ref(row: int, col: int) -> str:
+    """0-based (row, col) -> "B7"."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """"B7" -> 0-based (6, 1)."""
+    ref = ref.replace("$", "")
+    i = 0
+    col = 0
+    while i < len(ref) and ref[i].isalpha():
+        col = col * 26 + (ord(ref[i].upper()) - 64)
+        i += 1
+    return int(ref[i:]) - 1, col - 1
+
+
+def read_workbook(path: Path) -> Workbook:
+    """Read every worksheet of an .xlsx/.xlsm; WorkbookError says why when it cannot."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise WorkbookError(path, "legacy .xls format is not supported; save it as .xlsx in Excel")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise WorkbookError(path, "permission denied: cannot read the file") from None
+    except IsADirectoryError:
+        raise WorkbookError(path, "is a folder, not a workbook") from None
+    except OSError as exc:
+        raise WorkbookError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if not data:
+        raise WorkbookError(path, "the file is empty (0 bytes)")
+    if data.startswith(OLE_MAGIC):
+        raise WorkbookError(
+            path,
+            "password-protected (encrypted) workbook or legacy binary .xls: remove the password "
+            "or save it as .xlsx",
+        )
+    if not data.startswith(b"PK"):
+        raise WorkbookError(path, "not an Excel workbook (not a zip package)")
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        package.testzip  # noqa: B018 - opening reads the central directory
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(path, f"corrupt workbook: {exc}") from None
+    names = {n.replace("\\", "/"): n for n in package.namelist()}
+    if any(n.endswith(".bin") and "workbook" in n.lower() for n in names):
+        raise WorkbookError(path, "binary .xlsb workbooks are not supported; save it as .xlsx")
+
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own family for every broken package
+        raise WorkbookError(path, f"corrupt workbook: {_reason(exc)}") from None
+
+    workbook_part = _workbook_part(package, names)
+    parts = _sheet_parts(package, names, workbook_part)
+    formats = _number_formats(package, names, workbook_part)
+    sheets: list[Sheet] = []
+    for meta in book.sheets_metadata:
+        if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet"):
+            continue
+        try:
+            cal = book.get_sheet_by_name(meta.name)
+            rows = cal.to_python(skip_empty_area=True)
+            origin = cal.start or (0, 0)
+            merged = [(a[0], a[1], b[0], b[1]) for a, b in (cal.merged_cell_ranges or [])]
+        except Exception as exc:
+            raise WorkbookError(path, f"cannot read sheet {meta.name!r}: {_reason(exc)}") from None
+        sheet = Sheet(
+            meta.name, rows, tuple(origin), merged=merged, hidden="Visible" not in str(meta.visible)
+        )
+        part = parts.get(meta.name)
+        if part:
+            try:
+                _read_annotations(package.open(part), sheet, formats)
+            except etree.XMLSyntaxError as exc:
+                raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {exc}") from None
+        sheets.append(sheet)
+    return Workbook(path, sheets)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _read_xml(package: zipfile.ZipFile, names: dict[str, str], part: str) -> Any | None:
+    member = names.get(part.lstrip("/"))
+    if member is None:
+        return None
+    try:
+        return etree.fromstring(package.read(member))
+    except etree.XMLSyntaxError:
+        return None
+
+
+def _rels_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _targets(package: zipfile.ZipFile, names: dict[str, str], part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, resolved part path) for one part."""
+    rels = _read_xml(package, names, _rels_of(part))
+    if rels is None:
+        return {}
+    folder = posixpath.dirname(part)
+    out = {}
+    for rel in rels.iterfind("{*}Relationship"):
+        target = rel.get("Target", "").replace("\\", "/")
+        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id")] = (rel.get("Type", ""), resolved)
+    return out
+
+
+def _workbook_part(package: zipfile.ZipFile, names: dict[str, str]) -> str:
+    for kind, target in _targets(package, names, "").values():
+        if kind.endswith("/officeDocument"):
+            return target
+    return "xl/workbook.xml"
+
+
+def _sheet_parts(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
+    """Sheet name -> the zip member that holds its cells."""
+    workbook = _read_xml(package, names, workbook_part)
+    if workbook is None:
+        return {}
+    targets = _targets(package, names, workbook_part)
+    parts = {}
+    for sheet in workbook.iterfind(".//{*}sheets/{*}sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        _, target = targets.get(rid, ("", ""))
+        if target in names:
+            parts[sheet.get("name")] = names[target]
+    return parts
+
+
+def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
+    """Style index (as written in the s attribute) -> number format code, General left out."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    styles_part = next(
+        (t for k, t in _targets(package, names, workbook_part).values() if k.endswith("/styles")), "xl/styles.xml"
+    )
+    styles = _read_xml(package, names, styles_part)
+    if styles is None:
+        return {}
+    custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in styles.iterfind("{*}numFmts/{*}numFmt")}
+    out = {}
+    for index, xf in enumerate(styles.iterfind("{*}cellXfs/{*}xf")):
+        fmt_id = int(xf.get("numFmtId", "0"))
+        if fmt_id in _GENERAL_IDS:
+            continue
+        code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id))
+        if code and code.lower() != "general":
+            out[str(index)] = code
+    return out
+
+
+def _read_annotations(stream: Any, sheet: Sheet, formats: dict[str, str]) -> None:
+    """One streaming pass: formulas, formulas without a cached value, error codes, number formats."""
+    row_no = 0
+    col_no = 0
+    for event, el in etree.iterparse(stream, events=("start", "end"), tag=("{*}row", "{*}c"), huge_tree=True):
+        local = el.tag.rsplit("}", 1)[-1]
+        if local == "row":
+            if event == "start":
+                row_no = int(el.get("r") or row_no + 1)
+                col_no = 0
+            else:
+                el.clear()
+                _drop_previous(el)
+            continue
+        if event == "start":
+            continue
+        ref = el.get("r")
+        if ref is None:
+            ref = cell_ref(row_no - 1, col_no)
+        else:
+            col_no = parse_ref(ref)[1]
+        col_no += 1
+        style = el.get("s")
+        if style is not None and style in formats:
+            sheet.formats[ref] = formats[style]
+        kind = el.get("t")
+        for child in el:
+            name = child.tag.rsplit("}", 1)[-1]
+            if name == "f":
+                text = child.text or ""
+                if child.get("t") == "shared":
+                    si = child.get("si", "")
+                    if text:
+                        sheet.formulas[ref] = text
+                        sheet.shared.setdefault("#" + si, (text, ref))
+                    else:
+                        sheet.shared[ref] = ("#" + si, "")
+                else:
+                    sheet.formulas[ref] = text
+                if el.find("{*}v") is None or not (el.find("{*}v").text or "").strip():
+                    sheet.uncached.add(ref)
+            elif name == "v" and kind == "e":
+                sheet.errors[ref] = child.text or "#ERROR"
+        el.clear()
+    # resolve shared dependents to their masters lazily
+    masters = {k: v for k, v in sheet.shared.items() if k.startswith("#")}
+    for ref, (si, _) in list(sheet.shared.items()):
+        if not ref.startswith("#"):
+            sheet.shared[ref] = masters.get(si, ("", ref))
+
+
+def _drop_previous(el: Any) -> None:
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+def iter_cells(sheet: Sheet) -> Iterator[tuple[int, int, Any]]:
+    """Every non-empty cell as (row, col, value)."""
+    r0, c0 = sheet.origin
+    for i, row in enumerate(sheet.rows):
+        for j, v in enumerate(row):
+            if v != "" and v is not None:
+                yield r0 + i, c0 + j, v

@@ -1,0 +1,180 @@
+"""Failing relations -> findings with a message an analyst understands, naming real cells."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from .figures import Figure, format_number
+from .findings import Finding, Severity
+from .relations import Relation
+
+
+def _n(value: float, decimals: int | None = None) -> str:
+    return format_number(value, decimals)
+
+
+def _plain(value: float) -> float | int:
+    """JSON-friendly: whole numbers as int, others rounded to what a person would compare."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return value
+    return int(round(value)) if abs(value - round(value)) < 1e-9 else round(value, 4)
+
+
+def _span(lo: float, hi: float) -> str:
+    if hi - lo < 1e-9:
+        return _n(lo)
+    if hi == float("inf"):
+        return f"over {_n(lo)}"
+    if lo == float("-inf"):
+        return f"under {_n(hi)}"
+    return f"{_n(lo)}–{_n(hi)}"
+
+
+def _off(rel: Relation) -> float:
+    lo, hi = rel.found
+    elo, ehi = rel.expected
+    return max(elo - hi, lo - ehi, 0.0)
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d.strftime('%b')} {d.year}"
+
+
+def _sum(rel: Relation, severity: str) -> str:
+    f: dict[str, Any] = rel.facts
+    total: Figure = f["total"]
+    parts: list[Figure] = f["parts"]
+    if rel.rule == "sum":
+        subject, what = f["subject"], " + ".join(f["names"])
+    elif rel.rule == "of_which":
+        subject, what = f["subject"].strip(), "its parts " + " + ".join(p.show() for p in parts)
+    else:
+        first, last = f["first"], f["last"]
+        rows = f"row {first.index + 1}" if first is last else f"rows {first.index + 1}–{last.index + 1}"
+        labels = f" ({first.label} … {last.label})" if first is not last and first.label and last.label else ""
+        subject = f"{f['subject'].strip()} {f['column']}".strip()
+        what = f"the sum of {rows}{labels}"
+    expected = _span(*rel.expected)
+    off = _n(_off(rel))
+    if severity == "warning":
+        text = (
+            f"{subject} {total.show()} differs from {what} = {expected} by {off}; "
+            f"within the rounding of a total rounded to the nearest {_n(f['unit'])}"
+        )
+    else:
+        text = f"{subject} {total.show()} should equal {what} = {expected} (off by {off})"
+    if f.get("left_out"):
+        text += f"; its formula leaves out {', '.join(f['left_out'])}"
+    return text
+
+
+def _part(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    return (
+        f"{f['part_label']} {f['part'].show()} is larger than {f['whole_label'].strip()} {f['whole'].show()}, "
+        "which it is part of"
+    )
+
+
+def _per_day(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    avg: Figure = f["average"]
+    count: Figure = f["count"]
+    period = f["period"]
+    days = period.days
+    shown = _span(*rel.expected) if count.lo != count.hi else _n(count.value / days, max(1, avg.decimals + 1))
+    text = (
+        f"{avg.show()} per day does not match {count.show()} over {period.describe()} = {shown} per day "
+        f"(tolerance {_n(rel.tolerance, avg.decimals)})"
+    )
+    for other in (days - 1, days + 1):
+        if other > 0 and count.lo == count.hi and abs(avg.value - count.value / other) < rel.tolerance:
+            text += f"; it matches {other} days"
+            break
+    return text
+
+
+def _percent(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    p: Figure = f["percent"]
+    value = f["part"].value / f["whole"].value * 100 if f["whole"].value else float("nan")
+    return (
+        f"{p.show()}% does not match {f['part_name']} / {f['whole_name']} × 100 = "
+        f"{_n(value, p.decimals + 1)}% (tolerance {_n(rel.tolerance, p.decimals)})"
+    )
+
+
+def _shares(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    return (
+        f"The {f['n']} shares in {f['column']} add up to {_n(f['sum'], 2)}%, not 100% "
+        f"(tolerance {_n(rel.tolerance, 2)} for rounding)"
+    )
+
+
+def _cumulative(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    rise = f["after"].value - f["before"].value
+    return (
+        f"{f['column']} rose by {_n(rise)} from {_day(f['prev'])} to {_day(f['cur'])}, "
+        f"but {f['change_column']} says {f['change'].show()} (off by {_n(_off(rel))})"
+    )
+
+
+def _falls(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    return (
+        f"{f['column']} falls from {f['before'].show()} on {_day(f['prev'])} to {f['after'].show()} on "
+        f"{_day(f['cur'])}: a cumulative tally should never fall (a correction?)"
+    )
+
+
+def _order(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    return f"{f['low_name']} {f['low'].show()} is above {f['high_name']} {f['high'].show()}: estimates should run low ≤ best ≤ high"
+
+
+def _dates(rel: Relation, severity: str) -> str:
+    f = rel.facts
+    gap = int(rel.found[0])
+    if gap == 0:
+        return f"{_day(f['cur'])} appears twice (rows {f['rows'][0]} and {f['rows'][1]})"
+    if gap < 0:
+        return f"{_day(f['cur'])} (row {f['rows'][1]}) comes after {_day(f['prev'])}: dates out of order"
+    missing = gap - 1
+    return f"{missing} day{'s' if missing > 1 else ''} missing between {_day(f['prev'])} and {_day(f['cur'])}"
+
+
+_MESSAGES: dict[str, Callable[[Relation, str], str]] = {
+    "sum": _sum, "part": _part, "per_day": _per_day, "percent": _percent, "shares": _shares,
+    "cumulative": _cumulative, "never_falls": _falls, "order": _order, "dates": _dates,
+}
+_RULES = {"dates": {0: "duplicate_date", -1: "date_order"}}
+
+
+def finding_of(rel: Relation, severity: Severity) -> Finding:
+    """The finding a person reads for one failing relation."""
+    rule = rel.rule
+    if rel.kind == "dates":
+        gap = int(rel.found[0])
+        rule = "duplicate_date" if gap == 0 else "date_order" if gap < 0 else "date_gap"
+    found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _plain(rel.found[0]) if rel.found[0] == rel.found[1] else _plain(rel.found[0])
+    lo, hi = rel.expected
+    expected: Any = _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2) if hi != float("inf") and lo != float("-inf") else _plain(lo if hi == float("inf") else hi)
+    if rel.kind == "sum":
+        expected = _plain(sum(p.value for p in rel.facts["parts"]))
+    if rel.kind == "per_day":
+        count = rel.facts["count"]
+        expected = _plain(round(count.value / rel.facts["period"].days, 4))
+        found = _plain(rel.facts["average"].value)
+    if rel.kind == "cumulative":
+        found = _plain(rel.facts["after"].value - rel.facts["before"].value)
+        expected = _plain(rel.facts["change"].value)
+    tolerance: Any = _plain(rel.facts["unit"] / 2) if severity == "warning" and rel.kind == "sum" else _plain(rel.tolerance)
+    return Finding(
+        rule=rule, severity=severity, sheet=rel.sheet, cell=rel.cell, cells=rel.cells,
+        expected=expected, found=found, tolerance=tolerance, message=_MESSAGES[rel.kind](rel, severity),
+        table=rel.table,
+    )

@@ -1,0 +1,359 @@
+"""Grid -> tables: find casualty tables the way analysts lay them out.
+
+Title rows above a header, a header row (or two, under merged group cells), a label column, a body of
+figures, total and "of which" rows, notes beneath, blank rows or columns between tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from .figures import Figure, figure_of
+from .grid import Sheet, cell_ref
+from .periods import PeriodContext, as_date, context_from_text
+
+Role = Literal[
+    "label", "date", "start", "end", "count", "total", "per_day", "percent", "change",
+    "cumulative", "low", "best", "high", "text",
+]
+RowKind = Literal["body", "total", "subtotal", "grand_total", "child"]
+
+TOTAL_RE = re.compile(
+    r"^\s*(?:grand\s+total|approx\.?\s+totals?|totals?|sum|overall|all|всього|усього|разом|итого|всего|загалом)\b",
+    re.I,
+)
+SUBTOTAL_RE = re.compile(r"^\s*(?:sub-?\s?totals?|проміжний підсумок|промежуточный итог)\b", re.I)
+GRAND_RE = re.compile(r"^\s*grand\s+total\b|^\s*(?:загалом|всього по|итого по)\b", re.I)
+CHILD_RE = re.compile(
+    r"^(?:\s{2,}|\s*(?:of which|of whom|incl\.?|including|includes|inc\.|among them|thereof|з них|у тому числі|в т\.\s?ч\.|в том числе|из них)\b|\s*[-–—•·]\s)",
+    re.I,
+)
+_WORD_RE = re.compile(r"[^\W\d_]+", re.U)
+
+_ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
+    ("per_day", re.compile(r"per\s*day|/\s*day|a day|daily\s+av|av\w*\.?\s+(?:per\s+)?da(?:y|ily)|per-day|за добу|в день|в сутки|/\s*добу", re.I)),
+    ("percent", re.compile(r"%|percent|\bshare\b|proportion|частка|доля|відсот|процент", re.I)),
+    ("cumulative", re.compile(r"cumulative|to date|running total|so far|\bcum\.|накопич|наростаюч|нарастающ", re.I)),
+    ("change", re.compile(r"\bchange\b|\bdaily\b|increase|\bnew\b|\+/-|±|Δ|\bdelta\b|\bdiff|приріст|прирост|за день", re.I)),
+    ("start", re.compile(r"^\s*(?:start|from|begin\w*|period start|start date)\s*$", re.I)),
+    ("end", re.compile(r"^\s*(?:end|to|until|period end|end date|as of)\s*$", re.I)),
+    ("low", re.compile(r"^\s*(?:low|lower|min|minimum|low estimate|lower bound)\s*$", re.I)),
+    ("best", re.compile(r"^\s*(?:best|central|mid|median|point|best estimate|central estimate)\s*$", re.I)),
+    ("high", re.compile(r"^\s*(?:high|upper|max|maximum|high estimate|upper bound)\s*$", re.I)),
+    ("total", re.compile(r"\btotals?\b|^\s*sum\s*$|overall|всього|усього|разом|итого|всего|загалом", re.I)),
+]
+_LABEL_HEADER_RE = re.compile(r"^\s*(?:year|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
+
+
+@dataclass
+class Column:
+    index: int
+    name: str
+    role: Role
+    group: str = ""
+    source: str = "header"
+
+    @property
+    def letter(self) -> str:
+        return cell_ref(0, self.index)[:-1]
+
+    def words(self) -> set[str]:
+        return {w.lower() for w in _WORD_RE.findall(self.name)}
+
+
+@dataclass
+class Row:
+    index: int
+    label: str
+    kind: RowKind = "body"
+    parent: int | None = None
+    date: date | None = None
+
+
+@dataclass
+class Table:
+    """A block of figures with its header, label column, rows and the text around it."""
+
+    sheet: Sheet
+    top: int
+    left: int
+    bottom: int
+    right: int
+    title: str
+    header_rows: list[int]
+    columns: list[Column]
+    rows: list[Row]
+    label_col: int | None
+    notes: list[str] = field(default_factory=list)
+    context: PeriodContext = field(default_factory=PeriodContext)
+
+    @property
+    def name(self) -> str:
+        where = f"{cell_ref(self.top, self.left)}:{cell_ref(self.bottom, self.right)}"
+        return f"{self.sheet.name}!{where}" + (f" ({self.title})" if self.title else "")
+
+    def figure(self, row: int, col: int) -> Figure | None:
+        return figure_of(self.sheet.value(row, col), self.sheet.number_format(row, col))
+
+    def columns_with(self, *roles: Role) -> list[Column]:
+        return [c for c in self.columns if c.role in roles]
+
+    def body(self, *kinds: RowKind) -> list[Row]:
+        return [r for r in self.rows if not kinds or r.kind in kinds]
+
+
+def find_tables(sheet: Sheet) -> list[Table]:
+    """Every table on a sheet, top to bottom, left to right."""
+    tables: list[Table] = []
+    pending_text: list[str] = []
+    for block in _blocks(sheet):
+        for segment in _segments(sheet, block):
+            table = _table_from(sheet, segment, pending_text)
+            if table is None:
+                text = _segment_text(sheet, segment)
+                if tables and tables[-1].bottom + 3 >= segment[0][0]:
+                    tables[-1].notes.extend(text)
+                    _refresh_context(tables[-1])
+                pending_text.extend(text)
+                continue
+            pending_text = []
+            tables.append(table)
+    return tables
+
+
+def _refresh_context(table: Table) -> None:
+    table.context = _context_of([table.title, *table.notes])
+
+
+def _context_of(texts: list[str]) -> PeriodContext:
+    start = as_of = None
+    for text in texts:
+        ctx = context_from_text(text)
+        start = start or ctx.series_start
+        as_of = as_of or ctx.as_of
+    return PeriodContext(start, as_of)
+
+
+def _row_cells(sheet: Sheet, r: int) -> dict[int, Any]:
+    i = r - sheet.origin[0]
+    if i < 0 or i >= len(sheet.rows):
+        return {}
+    c0 = sheet.origin[1]
+    return {c0 + j: v for j, v in enumerate(sheet.rows[i]) if v != "" and v is not None and not (isinstance(v, str) and not v.strip())}
+
+
+def _blocks(sheet: Sheet) -> list[list[tuple[int, dict[int, Any]]]]:
+    """Runs of consecutive non-blank rows."""
+    blocks: list[list[tuple[int, dict[int, Any]]]] = []
+    current: list[tuple[int, dict[int, Any]]] = []
+    for r in range(sheet.origin[0], sheet.n_rows):
+        cells = _row_cells(sheet, r)
+        if cells:
+            current.append((r, cells))
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _segments(sheet: Sheet, block: list[tuple[int, dict[int, Any]]]) -> list[list[tuple[int, dict[int, Any]]]]:
+    """Split a block at fully empty columns, for tables side by side."""
+    occupied: set[int] = set()
+    for _, cells in block:
+        occupied.update(cells)
+    top, bottom = block[0][0], block[-1][0]
+    for r1, c1, r2, c2 in sheet.merged:
+        if r1 <= bottom and r2 >= top:
+            occupied.update(range(c1, c2 + 1))
+    cols = sorted(occupied)
+    runs: list[list[int]] = [[cols[0]]]
+    for c in cols[1:]:
+        if c == runs[-1][-1] + 1:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    if len(runs) == 1 or any(len(run) < 2 for run in runs):
+        return [block]
+    out = []
+    for run in runs:
+        lo, hi = run[0], run[-1]
+        seg = [(r, {c: v for c, v in cells.items() if lo <= c <= hi}) for r, cells in block]
+        seg = [(r, cells) for r, cells in seg if cells]
+        if seg:
+            out.append(seg)
+    return out
+
+
+def _segment_text(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]]) -> list[str]:
+    return [" ".join(str(v) for _, v in sorted(cells.items())) for _, cells in segment]
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str) and figure_of(v) is None
+
+
+def _is_header_row(cells: dict[int, Any]) -> bool:
+    if len(cells) < 2:
+        return False
+    texts = sum(1 for v in cells.values() if isinstance(v, str))
+    years = sum(1 for v in cells.values() if isinstance(v, (int, float)) and float(v).is_integer() and 1900 <= v <= 2100)
+    return texts >= 1 and texts + years == len(cells) and texts >= len(cells) / 2
+
+
+def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict[int, tuple[str, str]]:
+    """Column -> (name, group), merged group cells spread over the columns they cover."""
+    grid: dict[int, dict[int, str]] = {}
+    for r in header_rows:
+        row = {c: str(v).strip() for c, v in _row_cells(sheet, r).items()}
+        for r1, c1, r2, c2 in sheet.merged:
+            if r1 <= r <= r2 and sheet.value(r1, c1) is not None:
+                for c in range(c1, c2 + 1):
+                    row.setdefault(c, str(sheet.value(r1, c1)).strip())
+        grid[r] = row
+    out = {}
+    for c in cols:
+        parts = [grid[r].get(c, "") for r in header_rows]
+        parts = [p for p in parts if p]
+        name = parts[-1] if parts else ""
+        group = parts[0] if len(parts) > 1 and parts[0] != name else ""
+        out[c] = (name, group)
+    return out
+
+
+def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
+    dates = sum(1 for v in values if isinstance(v, (date, datetime)))
+    figures = sum(1 for v in values if figure_of(v) is not None)
+    texts = sum(1 for v in values if _is_text(v))
+    if values and dates >= max(1, 0.6 * len(values)):
+        for role in ("start", "end"):
+            pattern = dict(_ROLE_PATTERNS)[role]
+            if pattern.search(name):
+                return role, "header"
+        return "date", "values"
+    if figures == 0 or texts > figures:
+        return "text", "values"
+    for role, pattern in _ROLE_PATTERNS:
+        if role in ("start", "end"):
+            continue
+        if pattern.search(name):
+            return role, "header"
+    return "count", "values"
+
+
+def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before: list[str]) -> Table | None:
+    rows = list(segment)
+    titles: list[str] = []
+    while rows and len(rows[0][1]) == 1 and _is_text(next(iter(rows[0][1].values()))) and not TOTAL_RE.match(str(next(iter(rows[0][1].values())))):
+        titles.append(str(next(iter(rows[0][1].values()))).strip())
+        rows = rows[1:]
+    header_rows: list[int] = []
+    if rows and _is_header_row(rows[0][1]):
+        header_rows.append(rows[0][0])
+        rows = rows[1:]
+        if rows and _is_header_row(rows[0][1]) and not any(figure_of(v) for v in rows[0][1].values() if not isinstance(v, str)):
+            header_rows.append(rows[0][0])
+            rows = rows[1:]
+    notes: list[str] = []
+    while rows and len(rows[-1][1]) == 1 and _is_text(next(iter(rows[-1][1].values()))):
+        notes.insert(0, str(next(iter(rows[-1][1].values()))).strip())
+        rows = rows[:-1]
+    if not rows:
+        return None
+    cols = sorted({c for _, cells in rows for c in cells} | {c for r in header_rows for c in _row_cells(sheet, r)})
+    has_figures = any(figure_of(v) is not None for _, cells in rows for v in cells.values() if not isinstance(v, (date, datetime)))
+    if not has_figures or len(cols) < 2:
+        return None
+    names = _header_names(sheet, header_rows, cols) if header_rows else {c: (cell_ref(0, c)[:-1], "") for c in cols}
+    columns: list[Column] = []
+    for c in cols:
+        values = [cells[c] for _, cells in rows if c in cells]
+        name, group = names[c]
+        role, source = _role_of(name, values)
+        columns.append(Column(c, name, role, group, source))
+    label_col = _label_column(columns, rows)
+    for col in columns:
+        if col.index == label_col and col.role != "date":
+            col.role = "label"
+    _infer_total_column(sheet, columns, rows)
+    table_rows = _rows_of(sheet, rows, label_col, columns)
+    top = header_rows[0] if header_rows else rows[0][0]
+    table = Table(
+        sheet=sheet, top=top, left=cols[0], bottom=rows[-1][0], right=cols[-1],
+        title=(titles[0] if titles else (before[-1] if before else "")),
+        header_rows=header_rows, columns=columns, rows=table_rows, label_col=label_col, notes=notes,
+    )
+    table.context = _context_of([*before, *titles, *notes])
+    return table
+
+
+def _label_column(columns: list[Column], rows: list[tuple[int, dict[int, Any]]]) -> int | None:
+    """The leftmost column of names, dates or years that the rows are known by."""
+    first = columns[0]
+    if first.role in ("text", "date"):
+        return first.index
+    values = [cells[first.index] for _, cells in rows if first.index in cells]
+    if _LABEL_HEADER_RE.match(first.name) or (values and all(_year_like(v) for v in values)):
+        return first.index
+    return None
+
+
+def _year_like(value: Any) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value).is_integer() and 1900 <= value <= 2100
+    return isinstance(value, str) and re.match(r"^\s*(?:19|20)\d\d\b", value) is not None
+
+
+def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: int | None, columns: list[Column]) -> list[Row]:
+    out: list[Row] = []
+    parent: int | None = None
+    date_col = next((c.index for c in columns if c.role == "date"), None)
+    for r, cells in rows:
+        raw = cells.get(label_col) if label_col is not None else None
+        label = raw.isoformat() if isinstance(raw, (date, datetime)) else ("" if raw is None else str(raw))
+        if isinstance(raw, float) and raw.is_integer():
+            label = str(int(raw))
+        row = Row(r, label)
+        row.date = as_date(cells.get(date_col)) if date_col is not None else None
+        if GRAND_RE.match(label):
+            row.kind = "grand_total"
+        elif SUBTOTAL_RE.match(label):
+            row.kind = "subtotal"
+        elif TOTAL_RE.match(label):
+            row.kind = "total"
+        elif CHILD_RE.match(label) and parent is not None:
+            row.kind = "child"
+            row.parent = parent
+        if row.kind == "body":
+            parent = r
+        elif row.kind != "child":
+            parent = None
+        out.append(row)
+    return out
+
+
+def _infer_total_column(sheet: Sheet, columns: list[Column], rows: list[tuple[int, dict[int, Any]]]) -> None:
+    """No header says "Total": a column that is the sum of the others in most rows is one."""
+    if any(c.role == "total" for c in columns):
+        return
+    counts = [c for c in columns if c.role == "count"]
+    if len(counts) < 3:
+        return
+    for candidate in (counts[-1], counts[0]):
+        others = [c for c in counts if c is not candidate]
+        agree = tried = 0
+        for r, _ in rows:
+            total = figure_of(sheet.value(r, candidate.index))
+            parts = [figure_of(sheet.value(r, c.index)) for c in others]
+            if total is None or any(p is None for p in parts):
+                continue
+            tried += 1
+            agree += abs(total.value - sum(p.value for p in parts)) < 1e-9 * max(1.0, abs(total.value))
+        if tried >= 2 and agree >= max(2, 0.6 * tried):
+            candidate.role = "total"
+            candidate.source = "arithmetic"
+            return
