@@ -25,11 +25,11 @@ _NUMBER = r"[-+−]?\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?|[-+−]?\d
 _FIGURE_RE = re.compile(
     rf"^\s*(?P<qual>(?:{_APPROX}|{_ABOVE}|{_BELOW})\s*)?"
     rf"(?P<num>{_NUMBER})\s*"
-    rf"(?P<scale>{'|'.join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True))})?"
+    rf"(?:(?P<scale>{'|'.join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True))})(?![^\W\d_]))?"
     rf"(?P<plus>\+)?(?![\d.,])",
     re.IGNORECASE,
 )
-_TRAILING_OK = re.compile(r"^[^\d()\[\]:;/=]*$")  # "5,710 killed", not "2025 (as of 4 June)"
+_TRAILING_BAD = re.compile(r"[\d()\[\]:;/=]")
 _MISSING = {"", "-", "–", "—", "n/a", "na", "n.a.", "no data", "nd", "..", "...", "…", "?", "x", "none", "unknown", "немає даних", "нет данных"}
 
 
@@ -133,8 +133,11 @@ def figure_from_text(text: str) -> Figure | None:
     if raw.lower() in _MISSING:
         return None
     match = _FIGURE_RE.match(raw)
-    if not match or not _TRAILING_OK.match(raw[match.end() :]):
+    if not match:
         return None
+    rest = raw[match.end() :]
+    if rest and (_TRAILING_BAD.search(rest) or not (rest[0].isspace() or raw[match.end() - 1].isspace())):
+        return None  # "2025 (as of 4 June)" or "1st" is a label, not a figure; "5,710 killed" is one
     num = match.group("num").replace("−", "-")
     num = re.sub(r"[,\u00a0\u202f\u2009 ]", "", num)
     decimals = len(num.split(".", 1)[1]) if "." in num else 0

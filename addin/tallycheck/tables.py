@@ -245,18 +245,31 @@ def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
     return "count", "values"
 
 
+def _is_group_cell(sheet: Sheet, row: int, col: int) -> bool:
+    return any(r1 == row and c1 == col and c2 > c1 for r1, c1, _, c2 in sheet.merged)
+
+
 def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before: list[str]) -> Table | None:
     rows = list(segment)
     titles: list[str] = []
+    header_rows: list[int] = []
+    header_cols: set[int] = set()
     while rows and len(rows[0][1]) == 1 and _is_text(next(iter(rows[0][1].values()))) and not TOTAL_RE.match(str(next(iter(rows[0][1].values())))):
+        if len(rows) > 1 and _is_header_row(rows[1][1]) and _is_group_cell(sheet, rows[0][0], next(iter(rows[0][1]))):
+            break  # a merged group header ("Losses" over Killed/Wounded/Missing), not a title
         titles.append(str(next(iter(rows[0][1].values()))).strip())
         rows = rows[1:]
-    header_rows: list[int] = []
+    if rows and len(rows[0][1]) == 1 and len(rows) > 1 and _is_header_row(rows[1][1]):
+        header_rows.append(rows[0][0])
+        header_cols.update(rows[0][1])
+        rows = rows[1:]
     if rows and _is_header_row(rows[0][1]):
         header_rows.append(rows[0][0])
+        header_cols.update(rows[0][1])
         rows = rows[1:]
-        if rows and _is_header_row(rows[0][1]) and not any(figure_of(v) for v in rows[0][1].values() if not isinstance(v, str)):
+        if len(header_rows) == 1 and rows and _is_header_row(rows[0][1]) and not any(figure_of(v) for v in rows[0][1].values() if not isinstance(v, str)):
             header_rows.append(rows[0][0])
+            header_cols.update(rows[0][1])
             rows = rows[1:]
     notes: list[str] = []
     while rows and len(rows[-1][1]) == 1 and _is_text(next(iter(rows[-1][1].values()))):
@@ -264,7 +277,7 @@ def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before:
         rows = rows[:-1]
     if not rows:
         return None
-    cols = sorted({c for _, cells in rows for c in cells} | {c for r in header_rows for c in _row_cells(sheet, r)})
+    cols = sorted({c for _, cells in rows for c in cells} | header_cols)
     has_figures = any(figure_of(v) is not None for _, cells in rows for v in cells.values() if not isinstance(v, (date, datetime)))
     if not has_figures or len(cols) < 2:
         return None

@@ -1,0 +1,125 @@
+"""Tables laid out the way analysts lay them out, written to real .xlsx files and checked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import flagged
+from openpyxl import Workbook
+
+from tallycheck import check_workbook
+
+
+def test_several_tables_on_a_sheet_with_titles_notes_and_blank_rows(write_book):
+    path = write_book({"Losses": [
+        ["Losses by region, 2024"],
+        [],
+        ["Region", "Military", "Civilian", "Total"],
+        ["North", 100, 50, 150],
+        ["South", 200, "No data", 200],
+        ["East", 300, 25, 330],
+        ["Total", 600, 75, 680],
+        ["Note: civilian figures for the South were not published."],
+        [],
+        [],
+        ["Second table: prisoners"],
+        ["Side", "Captured", "Released", "Total"],
+        ["A", 10, 5, 15],
+        ["B", 20, 5, 25],
+        ["Всього", 30, 10, 40],
+    ]})
+    report = check_workbook(path)
+    assert len(report.tables) == 2
+    # D7 = 150 + 200 + 330 holds as a total row; column C's total is not checked ("No data" in C5)
+    assert flagged(report) == {
+        ("Losses", "D6", "sum", "error"),  # 300 + 25 = 325, not 330
+        ("Losses", "D7", "sum", "error"),  # 600 + 75 = 675, not 680
+    }
+
+
+def test_tables_side_by_side_and_merged_group_headers(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet"
+    ws["B1"] = "Losses"
+    ws.merge_cells("B1:D1")
+    for col, name in zip("ABCDE", ["Unit", "Killed", "Wounded", "Missing", "Total"], strict=True):
+        ws[f"{col}2"] = name
+    ws.append(["1st", 10, 20, 5, 35])
+    ws.append(["2nd", 1, 2, 3, 7])
+    ws["G2"], ws["H2"], ws["I2"] = "Source", "Low", "High"
+    ws["G3"], ws["H3"], ws["I3"] = "X", 5, 4
+    ws["G4"], ws["H4"], ws["I4"] = "Y", 1, 2
+    path = tmp_path / "side.xlsx"
+    wb.save(path)
+    report = check_workbook(path)
+    assert len(report.tables) == 2
+    assert flagged(report) == {("Sheet", "E4", "sum", "error"), ("Sheet", "I3", "estimate_order", "error")}
+
+
+def test_a_total_column_found_by_arithmetic_when_no_header_says_total(write_book):
+    path = write_book({"S": [
+        ["Month", "Killed", "Wounded", "Missing", "Losses"],
+        ["Jan", 1, 2, 3, 6],
+        ["Feb", 2, 2, 2, 6],
+        ["Mar", 5, 5, 5, 16],
+    ]})
+    assert flagged(check_workbook(path)) == {("S", "E4", "sum", "error")}
+
+
+def test_formulas_without_cached_values_are_reported_not_read_as_zero(write_book):
+    path = write_book({"S": [
+        ["Year", "Killed", "Wounded", "Total"],
+        ["2023", 10, 20, "=B2+C2"],
+        ["2024", 5, 5, 10],
+    ]})
+    report = check_workbook(path)
+    assert flagged(report) == {("S", "D2", "no_cached_value", "warning")}
+    assert "B2+C2" in report.findings[0].message
+
+
+def test_per_day_from_start_and_end_columns(write_book):
+    path = write_book({"S": [
+        ["Phase", "Start", "End", "Losses", "Per day"],
+        ["Phase 1", date(2024, 2, 1), date(2024, 2, 29), 290, 10],
+        ["Phase 2", date(2023, 2, 1), date(2023, 2, 28), 310, 10],
+    ]})
+    report = check_workbook(path)
+    # 290 / 29 days (leap February) = 10 holds; 310 / 28 = 11.07 is not "10 per day"
+    assert flagged(report) == {("S", "E3", "per_day", "error")}
+    assert "28 days" in report.findings[0].message
+
+
+def test_daily_series_gaps_and_duplicates(write_book):
+    path = write_book({"S": [
+        ["Date", "Cumulative", "Daily change"],
+        [date(2024, 1, 1), 100, 10],
+        [date(2024, 1, 2), 110, 10],
+        [date(2024, 1, 2), 110, 0],
+        [date(2024, 1, 5), 140, 30],
+        [date(2024, 1, 6), 150, 10],
+    ]})
+    assert flagged(check_workbook(path)) == {
+        ("S", "A4", "duplicate_date", "error"),
+        ("S", "A5", "date_gap", "warning"),
+    }
+
+
+def test_percent_formatted_cells_against_part_and_whole(write_book):
+    path = write_book(
+        {"S": [["Unit", "Killed", "Wounded", "Total", "% wounded"], ["A", 25, 75, 100, 0.75], ["B", 50, 50, 100, 0.6]]},
+        formats={"S!E2": "0%", "S!E3": "0%"},
+    )
+    report = check_workbook(path)
+    assert flagged(report) == {("S", "E3", "percent", "error")}
+    assert "60%" in report.findings[0].message
+
+
+def test_text_figures_are_intervals_not_false_alarms(write_book):
+    path = write_book({"S": [
+        ["Estimate", "Military", "Civilian", "Total"],
+        ["A", 8_668_400, "about 17.9 million", "26.6 million"],
+        ["B", 8_668_400, "about 17.9 million", "36.6 million"],
+        ["C", 8_668_400, "about 17.9 million", "30 million"],  # a total rounded to tens of millions
+    ]})
+    assert flagged(check_workbook(path)) == {("S", "D3", "sum", "error"), ("S", "D4", "sum", "warning")}
