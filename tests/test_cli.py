@@ -1,0 +1,96 @@
+"""The command line as a user drives it: real processes, real files, stable exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CALAMINE, EXAMPLES
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tallycheck", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_json_report_follows_the_contract():
+    result = run("check", "--format", "json", str(EXAMPLES / "missing-in-action.xlsx"))
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"tallycheck", "workbooks"}
+    (book,) = doc["workbooks"]
+    assert set(book) == {"path", "ok", "error", "findings"} and book["ok"] is True and book["error"] is None
+    (finding,) = book["findings"]
+    assert finding == {
+        "rule": "sum", "severity": "error", "sheet": "Losses", "cell": "E7", "cells": ["B7", "C7", "D7", "E7"],
+        "expected": 1050250, "found": 1049250, "tolerance": 0,
+        "message": "Total 1,049,250 should equal Killed + Wounded + Missing = 1,050,250 (off by 1,000)",
+    }
+
+
+def test_text_report_is_grouped_and_quiet_when_all_is_well(tmp_path, write_book):
+    clean = write_book({"S": [["Year", "Killed", "Wounded", "Total"], ["2023", 1, 2, 3]]}, name="clean.xlsx")
+    result = run("check", str(clean))
+    assert result.returncode == 0
+    assert result.stdout.strip() == "All checks passed (1 workbook, 1 table)."
+
+    result = run("check", str(EXAMPLES))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "examples/missing-in-action.xlsx" in lines[0] or any(line.endswith("missing-in-action.xlsx") for line in lines)
+    assert any(line.strip().startswith("E7") and "error" in line for line in lines)
+    assert lines[-1].startswith("Found 11 errors and 1 warning")
+
+
+def test_warnings_alone_exit_zero():
+    result = run("check", str(EXAMPLES / "soviet-ww2-losses.xlsx"))
+    assert result.returncode == 1  # has an error too
+    tmp = run("check", "--format", "json", str(EXAMPLES / "soviet-ww2-losses.xlsx"))
+    severities = {f["severity"] for f in json.loads(tmp.stdout)["workbooks"][0]["findings"]}
+    assert severities == {"error", "warning"}
+
+
+def test_unreadable_workbooks_are_named_with_a_reason_and_the_rest_still_checked(tmp_path):
+    folder = tmp_path / "books"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "missing-in-action.xlsx", folder / "good.xlsx")
+    (folder / "notzip.xlsx").write_text("this is not a workbook")
+    (folder / "empty.xlsx").write_bytes(b"")
+    shutil.copy(CALAMINE / "pass_protected.xlsx", folder / "protected.xlsx")
+    with zipfile.ZipFile(EXAMPLES / "missing-in-action.xlsx") as src, zipfile.ZipFile(folder / "truncated.xlsx", "w") as dst:
+        for item in src.infolist()[:2]:
+            dst.writestr(item, src.read(item))
+    (folder / "legacy.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    (folder / "~$good.xlsx").write_bytes(b"lock")
+    result = run("check", "--format", "json", str(folder), str(folder / "legacy.xls"))
+    assert result.returncode == 2, result.stderr
+    books = {Path(b["path"]).name: b for b in json.loads(result.stdout)["workbooks"]}
+    assert "~$good.xlsx" not in books
+    assert books["good.xlsx"]["ok"] and books["good.xlsx"]["findings"]
+    assert "not a zip" in books["notzip.xlsx"]["error"]
+    assert "empty" in books["empty.xlsx"]["error"]
+    assert "password" in books["protected.xlsx"]["error"]
+    assert books["truncated.xlsx"]["error"]
+    assert ".xls" in books["legacy.xls"]["error"]
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run("check", "/no/such/path.xlsx").returncode == 2
+    assert run("check").returncode == 2
+    assert run("check", "--out", "x", str(EXAMPLES)).returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("path", sorted(CALAMINE.glob("*.xls*")), ids=lambda p: p.name)
+def test_every_edge_case_workbook_reads_without_a_traceback(path):
+    from tallycheck import check_workbook
+
+    report = check_workbook(path)
+    assert report.ok or report.error  # checked, or a reason a person can read
+    if not report.ok:
+        assert len(report.error) > 10
