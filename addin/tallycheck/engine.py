@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import SEVERITY_ORDER, Finding
+from .findings import SEVERITY_ORDER, Finding, Series
 from .grid import WorkbookError, parse_ref, read_workbook
 from .relations import Relation
 
@@ -36,6 +36,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     tables: list[TableSummary] = field(default_factory=list)
     error: str | None = None
+    series: list[Series] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -74,7 +75,7 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
 
 def _gather(path: Path) -> tuple[Report, list[Relation], list[str]]:
     """Read one workbook and list its relations; nothing is validated yet."""
-    from .rules import relations_of
+    from .rules import relations_of, series_of
     from .tables import find_tables
 
     report = Report(path)
@@ -87,6 +88,8 @@ def _gather(path: Path) -> tuple[Report, list[Relation], list[str]]:
     for sheet in book.sheets:
         for table in find_tables(sheet):
             found, direct = relations_of(table)
+            if any(r.kind == "never_falls" for r in found):
+                report.series.extend(series_of(table))
             relations.extend(found)
             report.findings.extend(direct)
             report.tables.append(
@@ -118,8 +121,23 @@ def check_workbooks(paths: Sequence[Path | str]) -> list[Report]:
     reports = []
     for report, _, sheets in gathered:
         report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
+        report.series = _flagged_series(report)
         reports.append(report)
     return reports
+
+
+def _flagged_series(report: Report) -> list[Series]:
+    """Only the series with discrepant days, each knowing which days those are."""
+    from dataclasses import replace
+
+    out = []
+    for series in report.series:
+        days = tuple(
+            sorted({f.extra["date"] for f in report.findings if f.table == series.table and f.extra.get("series") == series.column})
+        )
+        if days:
+            out.append(replace(series, flagged=days))
+    return out
 
 
 def check_workbook(path: Path | str) -> Report:

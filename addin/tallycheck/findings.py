@@ -38,3 +38,16 @@ class Finding:
 
 
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1}
+
+
+@dataclass(frozen=True)
+class Series:
+    """A dated cumulative column, kept for reports that draw it with its discrepant days marked."""
+
+    sheet: str
+    table: str
+    column: str
+    dates: tuple[str, ...]
+    values: tuple[float | None, ...]
+    cells: tuple[str, ...]
+    flagged: tuple[str, ...] = ()

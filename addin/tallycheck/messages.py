@@ -177,4 +177,5 @@ def finding_of(rel: Relation, severity: Severity) -> Finding:
         rule=rule, severity=severity, sheet=rel.sheet, cell=rel.cell, cells=rel.cells,
         expected=expected, found=found, tolerance=tolerance, message=_MESSAGES[rel.kind](rel, severity),
         table=rel.table,
+        extra={"series": rel.facts["column"], "date": rel.facts["cur"].isoformat()} if rel.kind in ("cumulative", "never_falls") else {},
     )

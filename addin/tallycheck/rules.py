@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from .figures import Figure, format_number
-from .findings import Finding
+from .findings import Finding, Series
 from .grid import cell_ref
 from .periods import Period, period_between, period_from_label
 from .relations import Relation
@@ -367,3 +367,22 @@ def _shares_of_total(table: Table, reader: _Reader, pct: Column, base: Column, t
 
 def show(value: float) -> str:
     return format_number(value)
+
+
+def series_of(table: Table) -> list[Series]:
+    """Every cumulative column of a dated table, as a series a report can draw."""
+    dated = [row for row in table.rows if row.date is not None and row.kind == "body"]
+    if len(dated) < 2:
+        return []
+    out = []
+    for cum, _ in _pair_cumulative(table):
+        figures = [table.figure(row.index, cum.index) for row in dated]
+        out.append(
+            Series(
+                sheet=table.sheet.name, table=table.name, column=cum.name,
+                dates=tuple(row.date.isoformat() for row in dated),  # type: ignore[union-attr]
+                values=tuple(f.value if f is not None else None for f in figures),
+                cells=tuple(cell_ref(row.index, cum.index) for row in dated),
+            )
+        )
+    return out
