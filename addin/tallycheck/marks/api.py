@@ -1,0 +1,216 @@
+"""mark_workbook and clear_workbook for files: refuse early, patch in memory, replace atomically.
+
+The file is read once into memory and never opened for writing: the new package goes to a
+temporary file beside the destination, is flushed to disk, and only then replaces the destination
+with os.replace. Any failure before that leaves the original exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from ..findings import Finding
+from .errors import MarkError, PatchRefused
+from .logic import apply_marks, clear_marks
+from .package.opc import Package
+from .package.target import PackageTarget
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+TEMP_SUFFIX = ".tallycheck-tmp"
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class MarkSummary:
+    """What mark_workbook did."""
+
+    path: Path  # the file written (the workbook itself, or the copy at out)
+    findings: int
+    cells: int  # cells marked (several findings on one cell make one mark)
+    errors: int
+    warnings: int
+    summary_sheet: str | None  # the summary sheet's name, None when there was nothing to mark
+    cleared: int  # cells of a previous run's marks that were restored first
+    notes_skipped: tuple[str, ...]  # cells whose threaded comment kept our note out
+    written: bool  # False when nothing had to change and the file was left alone
+
+
+def mark_workbook(
+    path: Path, findings: Sequence[Finding], *, out: Path | None = None, version: str = "0.1.0"
+) -> MarkSummary:
+    """Mark each finding's cell (fill + note) and add a summary sheet; replace earlier marks.
+
+    out=None marks the workbook in place; otherwise the marked copy is written at out and the
+    original is not touched. Raises MarkError (nothing written) if the workbook cannot be marked.
+    """
+    path = Path(path)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def run(target: PackageTarget) -> tuple[int, int, str | None, tuple[str, ...]]:
+        result = apply_marks(target, findings, version=version, when=when, workbook=path.name)
+        return result.cells, result.cleared, result.summary_sheet, result.notes_skipped
+
+    dest, written, (cells, cleared, sheet, skipped) = _patch(path, out, run)
+    errors = sum(1 for f in findings if f.severity == "error")
+    return MarkSummary(dest, len(findings), cells, errors, len(findings) - errors, sheet, cleared,
+                       skipped, written)
+
+
+def clear_workbook(path: Path, *, out: Path | None = None) -> int:
+    """Remove every mark tallycheck made; return the number of cells restored.
+
+    Cells get their own format index back, notes their own text, and the summary sheet and the
+    restore record go. A workbook without marks is left alone (or copied as is to out).
+    """
+    _, _, restored = _patch(Path(path), out, clear_marks)
+    return restored
+
+
+def _patch(
+    path: Path, out: Path | None, run: Callable[[PackageTarget], _T]
+) -> tuple[Path, bool, _T]:
+    dest = Path(out) if out is not None else path
+    in_place = out is None or _same_file(path, dest)
+    if in_place:
+        dest = path.resolve()
+        _check_writable(path)
+    elif dest.exists():
+        _check_writable(dest)
+    data, before = _read(path)
+    try:
+        pkg = Package(data)
+        target = PackageTarget(pkg)
+        result = run(target)
+        target.flush()
+    except PatchRefused as exc:
+        raise MarkError(path, str(exc)) from None
+    except ValueError as exc:  # a finding's cell reference is not a cell
+        raise MarkError(path, f"cannot mark: {exc}") from None
+    except Exception as exc:  # a bug must not cost the user a file: nothing was written yet
+        raise MarkError(path, f"internal error while patching ({type(exc).__name__}: {exc}); "
+                              "the workbook was not changed") from exc
+    if in_place and not pkg.changed():
+        return dest, False, result
+    if not pkg.changed():
+        _atomic_write(path, dest, lambda f: f.write(data), before if in_place else None)
+    else:
+        _atomic_write(path, dest, pkg.write, before if in_place else None)
+    return dest, True, result
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> tuple[bytes, os.stat_result]:
+    """The whole file, after the checks that give a clear reason instead of a zip error."""
+    try:
+        before = path.stat()
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise MarkError(path, "no such file") from None
+    except IsADirectoryError:
+        raise MarkError(path, "is a folder, not a workbook") from None
+    except PermissionError:
+        raise MarkError(path, "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise MarkError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTION_INFO in data:
+            raise MarkError(path, "is password-protected (encrypted); remove the password in "
+                                  "Excel to mark it")
+        raise MarkError(path, "is a legacy .xls (or other OLE) file, not an .xlsx/.xlsm package")
+    if not data.startswith(b"PK"):
+        raise MarkError(path, "is not an Excel workbook package (.xlsx/.xlsm)")
+    return data, before
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a read-only or open-elsewhere workbook before doing any work."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MarkError(path, "no such file") from None
+    except OSError as exc:
+        raise MarkError(path, f"cannot be examined ({exc.strerror or exc})") from None
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
+        path, os.W_OK
+    ):
+        raise MarkError(path, "is read-only; make it writable or use --out to mark a copy")
+    for lock, app in ((f"~${path.name}", "Excel"), (f".~lock.{path.name}#", "LibreOffice")):
+        if (path.parent / lock).exists():
+            raise MarkError(path, f"is open in {app} (lock file {lock}); close it first")
+    if not os.access(path.parent, os.W_OK):
+        raise MarkError(path, "its folder is not writable, so it cannot be replaced safely")
+
+
+def _atomic_write(
+    source: Path, dest: Path, write: Callable[[BinaryIO], object],
+    before: os.stat_result | None,
+) -> None:
+    """Write via a temporary file in dest's folder, fsync, then os.replace over dest."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.",
+                                        suffix=TEMP_SUFFIX)
+    except OSError as exc:
+        raise MarkError(dest, f"cannot write here ({exc.strerror or exc})") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        mode = (dest if dest.exists() else source).stat().st_mode
+        os.chmod(tmp, stat.S_IMODE(mode))
+        if before is not None:
+            now = source.stat()
+            if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
+                raise MarkError(source, "changed on disk while it was being marked; try again")
+        os.replace(tmp, dest)
+    except PermissionError:
+        _unlink(tmp)
+        raise MarkError(dest, "is locked or not writable (open in Excel?)") from None
+    except MarkError:
+        _unlink(tmp)
+        raise
+    except OSError as exc:
+        _unlink(tmp)
+        raise MarkError(dest, f"could not be written ({exc.strerror or exc}); "
+                              "the original is unchanged") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    _fsync_dir(dest.parent)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""The .xlsx/.xlsm side of the marks: one module per package part, assembled by PackageTarget."""
