@@ -6,7 +6,6 @@ import math
 from datetime import date
 
 import pytest
-
 from tallycheck.figures import decimals_from_format, figure_from_number, figure_from_text
 from tallycheck.periods import PeriodContext, context_from_text, period_from_label
 

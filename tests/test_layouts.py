@@ -6,7 +6,6 @@ from datetime import date
 
 from conftest import flagged
 from openpyxl import Workbook
-
 from tallycheck import check_workbook
 
 

@@ -7,7 +7,9 @@ asked (usage, unreadable input).
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +23,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -41,15 +43,15 @@ def _root(
     """tallycheck: totals, averages, cumulative tallies and shares that add up."""
 
 
-def _paths_or_exit(paths: list[Path]) -> list[Path]:
-    from .engine import workbook_paths
+def _paths_or_exit(paths: list[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Path]:
+    from .batch import collect
 
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         typer.echo(f"tallycheck: {p}: no such file or folder", err=True)
     if missing:
         raise typer.Exit(2)
-    files = workbook_paths(paths)
+    files = collect(paths, include, exclude)
     if not files:
         typer.echo("tallycheck: no .xlsx or .xlsm workbooks found in " + ", ".join(map(str, paths)), err=True)
         raise typer.Exit(2)
@@ -73,39 +75,89 @@ def check(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format on stdout.")] = Format.text,
     mark: Annotated[bool, typer.Option("--mark", help="Also mark every finding in the workbooks (fill + note + summary sheet).")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="With --mark: write marked copies under this folder; originals untouched.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a report for the whole run: .json, .csv, .xlsx or .html.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Workbooks checked in parallel [default: all cores].")] = None,
+    include: Annotated[list[str] | None, typer.Option("--include", help="Only check files matching this glob (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip files and folders matching this glob (repeatable).")] = None,
+    changed: Annotated[bool, typer.Option("--changed", help="Re-check only workbooks whose content changed since the last run.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the results cache.")] = False,
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Where results are cached by content hash.")] = Path(".tallycheck_cache"),
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run on an existing Dask distributed scheduler (tcp://host:8786).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line when all is well.")] = False,
 ) -> None:
     """Check workbooks and report every discrepancy by cell; changes nothing unless --mark."""
     from . import report as reports_
-    from .engine import check_workbooks
+    from .batch import run
+    from .cache import Cache
 
     if out is not None and not mark:
         typer.echo("tallycheck: --out only makes sense with --mark", err=True)
         raise typer.Exit(2)
-    files = _paths_or_exit(paths)
-    reports = check_workbooks(files)
+    if report is not None and report.suffix.lower() not in (".json", ".csv", ".xlsx", ".html"):
+        typer.echo(f"tallycheck: --report {report}: use a .json, .csv, .xlsx or .html file name", err=True)
+        raise typer.Exit(2)
+    files = _paths_or_exit(paths, include or (), exclude or ())
+    out_paths = {f: _out_path(f, paths, out) for f in files} if out is not None else None
+    cache = None if no_cache else Cache(cache_dir)
+    with _progress(len(files), enabled=not quiet and sys.stderr.isatty()) as on_result:
+        result = run(
+            files, jobs=jobs, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
+            changed=changed, on_result=on_result,
+        )
+    reports = result.reports
+    for message in result.mark_errors:
+        typer.echo(f"tallycheck: cannot mark {message}", err=True)
+    if report is not None:
+        from .run_report import write_report
+
+        write_report(report, reports, elapsed=result.elapsed)
+    if fmt is Format.json:
+        typer.echo(reports_.json_text(reports))
+    elif not (quiet and not any(r.findings or not r.ok for r in reports)):
+        typer.echo(reports_.text(reports))
     code = reports_.exit_code(reports)
-    if mark:
-        code = max(code, _mark(reports, paths, out))
-    typer.echo(reports_.json_text(reports) if fmt is Format.json else reports_.text(reports))
+    if result.mark_errors:
+        code = 2
+    if result.interrupted:
+        typer.echo(
+            f"tallycheck: interrupted after {len(reports):,} of {result.total:,} workbooks; "
+            "run again with --changed to resume",
+            err=True,
+        )
+        code = 2
     raise typer.Exit(code)
 
 
-def _mark(reports: list, roots: list[Path], out: Path | None) -> int:
-    from .marks import MarkError, mark_workbook
+@contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[object], None] | None]:
+    """A progress bar on a terminal (files, findings so far, elapsed, remaining); nothing otherwise."""
+    if not enabled or total < 2:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    code = 0
-    for report in reports:
-        if not report.ok:
-            continue
-        target = _out_path(report.path, roots, out) if out is not None else None
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            mark_workbook(report.path, report.findings, out=target)
-        except MarkError as exc:
-            typer.echo(f"tallycheck: cannot mark {exc}", err=True)
-            code = 2
-    return code
+    columns = (
+        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[findings]:,} findings"),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=total, findings=0)
+        seen = 0
+
+        def advance(report: object) -> None:
+            nonlocal seen
+            seen += len(getattr(report, "findings", ()))
+            bar.update(task, advance=1, findings=seen)
+
+        yield advance
 
 
 @app.command()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import SEVERITY_ORDER, Finding, Series
-from .grid import WorkbookError, parse_ref, read_workbook
+from .grid import WorkbookError, parse_ref, read_bytes, read_workbook
 from .relations import Relation
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -37,6 +37,8 @@ class Report:
     tables: list[TableSummary] = field(default_factory=list)
     error: str | None = None
     series: list[Series] = field(default_factory=list)
+    sha256: str | None = None
+    mark_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,14 +75,18 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
     return (sheet, row, col, SEVERITY_ORDER[finding.severity], finding.rule)
 
 
-def _gather(path: Path) -> tuple[Report, list[Relation], list[str]]:
+def _gather(path: Path, data: bytes | None = None) -> tuple[Report, list[Relation], list[str]]:
     """Read one workbook and list its relations; nothing is validated yet."""
+    import hashlib
+
     from .rules import relations_of, series_of
     from .tables import find_tables
 
     report = Report(path)
     try:
-        book = read_workbook(path)
+        data = read_bytes(path) if data is None else data
+        report.sha256 = hashlib.sha256(data).hexdigest()
+        book = read_workbook(path, data)
     except WorkbookError as exc:
         report.error = exc.reason
         return report, [], []
@@ -102,12 +108,17 @@ def _gather(path: Path) -> tuple[Report, list[Relation], list[str]]:
     return report, relations, [s.name for s in book.sheets]
 
 
-def check_workbooks(paths: Sequence[Path | str]) -> list[Report]:
-    """Check many workbooks, validating each kind of relation once for the whole batch."""
+def check_workbooks(paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None) -> list[Report]:
+    """Check many workbooks, validating each kind of relation once for the whole batch.
+
+    ``contents`` are the files' bytes when they travelled already (to a remote worker); the
+    paths then only name them.
+    """
     from .checks import failed_checks, severity_of
     from .messages import finding_of
 
-    gathered = [_gather(Path(p)) for p in paths]
+    datas = list(contents) if contents is not None else [None] * len(paths)
+    gathered = [_gather(Path(p), d) for p, d in zip(paths, datas, strict=True)]
     relations: list[Relation] = []
     owner: list[int] = []
     for n, (_, rels, _) in enumerate(gathered):

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 INF = math.inf
 
@@ -87,7 +88,7 @@ def _significant_unit(value: float, decimals: int) -> float:
     """Size of the last significant digit: 12,840,000 -> 10,000; 26.6 -> 0.1; 340 -> 10."""
     if decimals > 0:
         return 10.0 ** -decimals
-    n = abs(int(round(value)))
+    n = abs(round(value))
     if n == 0:
         return 1.0
     unit = 1
@@ -97,6 +98,7 @@ def _significant_unit(value: float, decimals: int) -> float:
     return float(unit)
 
 
+@lru_cache(maxsize=512)
 def decimals_from_format(code: str | None) -> int | None:
     """Decimals a number format shows ("#,##0.0" -> 1); None for General."""
     if not code or code.lower() == "general":
@@ -107,6 +109,7 @@ def decimals_from_format(code: str | None) -> int | None:
     return len(match.group(1)) if match else 0
 
 
+@lru_cache(maxsize=512)
 def is_percent_format(code: str | None) -> bool:
     if not code:
         return False
@@ -115,12 +118,14 @@ def is_percent_format(code: str | None) -> bool:
 
 def figure_from_number(value: float, number_format: str | None = None) -> Figure:
     """A number typed in a cell is exact; its format tells the precision shown."""
-    shown = decimals_from_format(number_format)
-    decimals = _decimals_of(value) if shown is None else shown
-    if is_percent_format(number_format):
-        value = float(value) * 100
-        decimals = max(0, decimals)
     value = float(value)
+    if number_format is None:
+        decimals = 0 if value.is_integer() else _decimals_of(value)
+    else:
+        shown = decimals_from_format(number_format)
+        decimals = (0 if value.is_integer() else _decimals_of(value)) if shown is None else shown
+        if is_percent_format(number_format):
+            value *= 100
     return Figure(value, value, value, decimals, _significant_unit(value, decimals))
 
 
@@ -154,7 +159,7 @@ def figure_from_text(text: str) -> Figure | None:
         lo, hi = -INF, math.nextafter(value, -INF)
     elif qual:
         lo, hi = value - stated_unit / 2, value + stated_unit / 2
-    decimals_shown = max(0, decimals - int(round(math.log10(scale))))
+    decimals_shown = max(0, decimals - round(math.log10(scale)))
     return Figure(value, lo, hi, decimals_shown, unit, text=raw, qualifier=qual)
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,7 @@ class Sheet:
     shared: dict[str, tuple[str, str]] = field(default_factory=dict)
     uncached: set[str] = field(default_factory=set)
     errors: dict[str, str] = field(default_factory=dict)
-    formats: dict[str, str] = field(default_factory=dict)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
 
@@ -62,7 +65,7 @@ class Sheet:
         return None if v == "" else v
 
     def number_format(self, row: int, col: int) -> str | None:
-        return self.formats.get(cell_ref(row, col))
+        return self.formats.get((row, col))
 
     def formula(self, ref: str) -> str | None:
         """The cell's formula, shared formulas translated to this cell."""
@@ -82,6 +85,7 @@ class Workbook:
     sheets: list[Sheet]
 
 
+@lru_cache(maxsize=1 << 17)
 def cell_ref(row: int, col: int) -> str:
     """0-based (row, col) -> "B7"."""
     letters = ""
@@ -103,20 +107,25 @@ def parse_ref(ref: str) -> tuple[int, int]:
     return int(ref[i:]) - 1, col - 1
 
 
-def read_workbook(path: Path) -> Workbook:
-    """Read every worksheet of an .xlsx/.xlsm; WorkbookError says why when it cannot."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a WorkbookError a person can act on."""
+    if path.suffix.lower() == ".xls":
         raise WorkbookError(path, "legacy .xls format is not supported; save it as .xlsx in Excel")
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except PermissionError:
         raise WorkbookError(path, "permission denied: cannot read the file") from None
     except IsADirectoryError:
         raise WorkbookError(path, "is a folder, not a workbook") from None
     except OSError as exc:
         raise WorkbookError(path, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
+    """Read every worksheet of an .xlsx/.xlsm (from ``data`` when the bytes travelled already)."""
+    path = Path(path)
+    if data is None:
+        data = read_bytes(path)
     if not data:
         raise WorkbookError(path, "the file is empty (0 bytes)")
     if data.startswith(OLE_MAGIC):
@@ -163,9 +172,9 @@ def read_workbook(path: Path) -> Workbook:
         part = parts.get(meta.name)
         if part:
             try:
-                _read_annotations(package.open(part), sheet, formats)
-            except etree.XMLSyntaxError as exc:
-                raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {exc}") from None
+                _read_annotations(package.read(part), sheet, formats)
+            except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {_reason(exc)}") from None
         sheets.append(sheet)
     return Workbook(path, sheets)
 
@@ -228,7 +237,7 @@ def _sheet_parts(package: zipfile.ZipFile, names: dict[str, str], workbook_part:
 
 def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
     """Style index (as written in the s attribute) -> number format code, General left out."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
     styles_part = next(
         (t for k, t in _targets(package, names, workbook_part).values() if k.endswith("/styles")), "xl/styles.xml"
@@ -243,13 +252,83 @@ def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_pa
         if fmt_id in _GENERAL_IDS:
             continue
         code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id))
-        if code and code.lower() != "general":
+        if code and code.lower() != "general" and not is_date_format(code):  # calamine types dates already
             out[str(index)] = code
     return out
 
 
-def _read_annotations(stream: Any, sheet: Sheet, formats: dict[str, str]) -> None:
-    """One streaming pass: formulas, formulas without a cached value, error codes, number formats."""
+_R_ATTR = re.compile(rb'\br="([A-Za-z]{1,3}[0-9]+)"')
+_T_ATTR = re.compile(rb'\bt="([a-zA-Z]+)"')
+_CELL_WITH_R = re.compile(rb'<c\s[^>]*?\br="')
+_ERROR_CELL = re.compile(rb'<c\s([^>]*?\bt="e"[^>]*)>\s*(?:<f\b.*?</f>|<f\b[^>]*/>)?\s*<v>([^<]*)</v>', re.S)
+
+
+def _read_annotations(data: bytes, sheet: Sheet, formats: dict[str, str]) -> None:
+    """Formulas, formulas without a cached value, error codes and number formats, by cell.
+
+    Most cells carry none of these, so the sheet XML is scanned with compiled patterns (C speed)
+    and only the few cells that match are parsed; unusual XML (prefixed elements, cells without
+    an ``r`` attribute) takes the slower streaming parser instead.
+    """
+    plain = b"<c " in data and b":c " not in data and b"<c>" not in data
+    if not plain or data.count(b"<c ") != len(_CELL_WITH_R.findall(data)):
+        _read_annotations_streaming(io.BytesIO(data), sheet, formats)
+        return
+    if formats:
+        ids = b"|".join(re.escape(k.encode()) for k in formats)
+        styled = re.compile(rb'<c\s([^>]*?\bs="(' + ids + rb')"[^>]*)>')
+        for m in styled.finditer(data):
+            r = _R_ATTR.search(m.group(1))
+            if r:
+                sheet.formats[parse_ref(r.group(1).decode())] = formats[m.group(2).decode()]
+    if b"<f" in data:
+        for m in re.finditer(rb"<f[\s>/]", data):
+            start = data.rfind(b"<c ", 0, m.start())
+            end = data.find(b"</c>", m.start())
+            if start < 0 or end < 0:
+                continue
+            try:
+                cell = etree.fromstring(data[start : end + 4])
+            except etree.XMLSyntaxError:
+                continue
+            _note_formula(cell, sheet)
+    if b't="e"' in data:
+        for m in _ERROR_CELL.finditer(data):
+            r = _R_ATTR.search(m.group(1))
+            if r:
+                sheet.errors[r.group(1).decode()] = m.group(2).decode() or "#ERROR"
+    _resolve_shared(sheet)
+
+
+def _note_formula(cell: Any, sheet: Sheet, ref: str | None = None) -> None:
+    ref = ref or cell.get("r")
+    f = cell.find("{*}f") if cell.find("f") is None else cell.find("f")
+    if f is None or ref is None:
+        return
+    text = f.text or ""
+    if f.get("t") == "shared":
+        si = f.get("si", "")
+        if text:
+            sheet.formulas[ref] = text
+            sheet.shared.setdefault("#" + si, (text, ref))
+        else:
+            sheet.shared[ref] = ("#" + si, "")
+    else:
+        sheet.formulas[ref] = text
+    v = cell.find("v") if cell.find("v") is not None else cell.find("{*}v")
+    if v is None or not (v.text or "").strip():
+        sheet.uncached.add(ref)
+
+
+def _resolve_shared(sheet: Sheet) -> None:
+    masters = {k: v for k, v in sheet.shared.items() if k.startswith("#")}
+    for ref, (si, _) in list(sheet.shared.items()):
+        if not ref.startswith("#"):
+            sheet.shared[ref] = masters.get(si, ("", ref))
+
+
+def _read_annotations_streaming(stream: Any, sheet: Sheet, formats: dict[str, str]) -> None:
+    """The careful path, for XML the patterns would misread: one lxml pass over every cell."""
     row_no = 0
     col_no = 0
     for event, el in etree.iterparse(stream, events=("start", "end"), tag=("{*}row", "{*}c"), huge_tree=True):
@@ -272,31 +351,13 @@ def _read_annotations(stream: Any, sheet: Sheet, formats: dict[str, str]) -> Non
         col_no += 1
         style = el.get("s")
         if style is not None and style in formats:
-            sheet.formats[ref] = formats[style]
-        kind = el.get("t")
-        for child in el:
-            name = child.tag.rsplit("}", 1)[-1]
-            if name == "f":
-                text = child.text or ""
-                if child.get("t") == "shared":
-                    si = child.get("si", "")
-                    if text:
-                        sheet.formulas[ref] = text
-                        sheet.shared.setdefault("#" + si, (text, ref))
-                    else:
-                        sheet.shared[ref] = ("#" + si, "")
-                else:
-                    sheet.formulas[ref] = text
-                if el.find("{*}v") is None or not (el.find("{*}v").text or "").strip():
-                    sheet.uncached.add(ref)
-            elif name == "v" and kind == "e":
-                sheet.errors[ref] = child.text or "#ERROR"
+            sheet.formats[parse_ref(ref)] = formats[style]
+        _note_formula(el, sheet, ref)
+        if el.get("t") == "e":
+            v = el.find("{*}v")
+            sheet.errors[ref] = (v.text if v is not None else None) or "#ERROR"
         el.clear()
-    # resolve shared dependents to their masters lazily
-    masters = {k: v for k, v in sheet.shared.items() if k.startswith("#")}
-    for ref, (si, _) in list(sheet.shared.items()):
-        if not ref.startswith("#"):
-            sheet.shared[ref] = masters.get(si, ("", ref))
+    _resolve_shared(sheet)
 
 
 def _drop_previous(el: Any) -> None:

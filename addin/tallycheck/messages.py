@@ -19,7 +19,7 @@ def _plain(value: float) -> float | int:
     """JSON-friendly: whole numbers as int, others rounded to what a person would compare."""
     if value != value or value in (float("inf"), float("-inf")):
         return value
-    return int(round(value)) if abs(value - round(value)) < 1e-9 else round(value, 4)
+    return round(value) if abs(value - round(value)) < 1e-9 else round(value, 4)
 
 
 def _span(lo: float, hi: float) -> str:
@@ -160,7 +160,7 @@ def finding_of(rel: Relation, severity: Severity) -> Finding:
     if rel.kind == "dates":
         gap = int(rel.found[0])
         rule = "duplicate_date" if gap == 0 else "date_order" if gap < 0 else "date_gap"
-    found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _plain(rel.found[0]) if rel.found[0] == rel.found[1] else _plain(rel.found[0])
+    found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _plain(rel.found[0])
     lo, hi = rel.expected
     expected: Any = _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2) if hi != float("inf") and lo != float("-inf") else _plain(lo if hi == float("inf") else hi)
     if rel.kind == "sum":

@@ -6,6 +6,7 @@ every other table's) and never decides pass or fail itself.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -27,9 +28,8 @@ class _Reader:
         self.uncached: dict[str, Finding] = {}
 
     def figure(self, row: int, col: int) -> Figure | None:
-        ref = cell_ref(row, col)
         sheet = self.table.sheet
-        if ref in sheet.uncached:
+        if sheet.uncached and (ref := cell_ref(row, col)) in sheet.uncached:
             if ref not in self.uncached:
                 formula = sheet.formula(ref) or ""
                 self.uncached[ref] = Finding(
@@ -246,7 +246,7 @@ def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
     date_col = next((c for c in table.columns if c.role == "date"), None)
     if date_col is None:
         return
-    for prev, cur in zip(dated, dated[1:], strict=False):
+    for prev, cur in itertools.pairwise(dated):
         gap = (cur.date - prev.date).days  # type: ignore[operator]
         if gap != 1:
             refs = (cell_ref(prev.index, date_col.index), cell_ref(cur.index, date_col.index))
@@ -255,7 +255,7 @@ def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
                 facts={"prev": prev.date, "cur": cur.date, "rows": (prev.index + 1, cur.index + 1)},
             )
     for cum, change in _pair_cumulative(table):
-        for prev, cur in zip(dated, dated[1:], strict=False):
+        for prev, cur in itertools.pairwise(dated):
             before, after = reader.figure(prev.index, cum.index), reader.figure(cur.index, cum.index)
             if before is None or after is None:
                 continue
@@ -286,7 +286,7 @@ def estimate_order(table: Table, reader: _Reader) -> Iterator[Relation]:
     for cols in groups.values():
         chain = [cols[k] for k in ("low", "best", "high") if k in cols]
         for row in table.rows:
-            for a, b in zip(chain, chain[1:], strict=False):
+            for a, b in itertools.pairwise(chain):
                 fa, fb = reader.figure(row.index, a.index), reader.figure(row.index, b.index)
                 if fa is None or fb is None:
                     continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from .figures import Figure, figure_of
@@ -89,14 +90,18 @@ class Table:
     label_col: int | None
     notes: list[str] = field(default_factory=list)
     context: PeriodContext = field(default_factory=PeriodContext)
+    _figures: dict[tuple[int, int], Figure | None] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def name(self) -> str:
         where = f"{cell_ref(self.top, self.left)}:{cell_ref(self.bottom, self.right)}"
         return f"{self.sheet.name}!{where}" + (f" ({self.title})" if self.title else "")
 
     def figure(self, row: int, col: int) -> Figure | None:
-        return figure_of(self.sheet.value(row, col), self.sheet.number_format(row, col))
+        key = (row, col)
+        if key not in self._figures:
+            self._figures[key] = figure_of(self.sheet.value(row, col), self.sheet.number_format(row, col))
+        return self._figures[key]
 
     def columns_with(self, *roles: Role) -> list[Column]:
         return [c for c in self.columns if c.role in roles]
@@ -227,8 +232,11 @@ def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict
 
 def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
     dates = sum(1 for v in values if isinstance(v, (date, datetime)))
-    figures = sum(1 for v in values if figure_of(v) is not None)
-    texts = sum(1 for v in values if _is_text(v))
+    numbers = sum(1 for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
+    strings = [v for v in values if isinstance(v, str)]
+    parsed = sum(1 for v in strings if figure_of(v) is not None)
+    figures = numbers + parsed
+    texts = len(strings) - parsed
     if values and dates >= max(1, 0.6 * len(values)):
         for role in ("start", "end"):
             pattern = dict(_ROLE_PATTERNS)[role]
@@ -359,7 +367,7 @@ def _infer_total_column(sheet: Sheet, columns: list[Column], rows: list[tuple[in
     for candidate in (counts[-1], counts[0]):
         others = [c for c in counts if c is not candidate]
         agree = tried = 0
-        for r, _ in rows:
+        for r, _ in rows[:200]:  # the pattern shows in the first rows; a long series need not be summed twice
             total = figure_of(sheet.value(r, candidate.index))
             parts = [figure_of(sheet.value(r, c.index)) for c in others]
             if total is None or any(p is None for p in parts):

@@ -1,0 +1,209 @@
+"""Many workbooks at once: chunks checked in parallel, on local processes or a Dask cluster.
+
+The per-chunk work is one function, `check_chunk`, that both executors call; pandera validates once
+per relation kind per chunk. Results stream back in completion order for the progress bar and the
+cache; the final list keeps the order the files were given in.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
+
+DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One workbook to check: where it is, its bytes when they travel, where its marked copy goes."""
+
+    path: str
+    data: bytes | None = None
+    mark: bool = False
+    out: str | None = None
+
+
+@dataclass
+class RunResult:
+    reports: list[Report]
+    total: int
+    elapsed: float
+    interrupted: bool = False
+    from_cache: int = 0
+    mark_errors: list[str] = field(default_factory=list)
+
+
+def _excluded(rel: PurePosixPath, patterns: Sequence[str]) -> bool:
+    text = rel.as_posix()
+    return any(fnmatch.fnmatch(text, p) or any(fnmatch.fnmatch(part, p) for part in rel.parts) for p in patterns)
+
+
+def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Path]:
+    """Workbooks under the given files and folders, filtered like ruff/pytest globs.
+
+    A path named explicitly is always checked; files found in folders must match an ``include``
+    glob (when given) and no ``exclude`` glob (matched against the path relative to the folder and
+    against each of its parts). Lock files and tool folders are excluded by default.
+    """
+    patterns = (*DEFAULT_EXCLUDE, *exclude)
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for root in paths:
+        root = Path(root)
+        if not root.is_dir():
+            candidates = [root]
+        else:
+            candidates = []
+            for folder, dirs, files in os.walk(root):
+                rel_folder = PurePosixPath(Path(folder).relative_to(root).as_posix())
+                dirs[:] = sorted(d for d in dirs if not _excluded(rel_folder / d, patterns))
+                for name in sorted(files):
+                    rel = rel_folder / name
+                    if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES or _excluded(rel, patterns):
+                        continue
+                    if include and not any(fnmatch.fnmatch(rel.as_posix(), p) or fnmatch.fnmatch(name, p) for p in include):
+                        continue
+                    candidates.append(Path(folder) / name)
+        for path in candidates:
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(path)
+    return out
+
+
+def check_chunk(items: Sequence[Item]) -> list[Report]:
+    """Check (and, when asked, mark) a chunk of workbooks: the unit of work of every executor."""
+    reports = check_workbooks([i.path for i in items], [i.data for i in items])
+    for item, report in zip(items, reports, strict=True):
+        if item.mark and report.ok:
+            from .marks import MarkError, mark_workbook
+
+            out = Path(item.out) if item.out else None
+            try:
+                if out is not None:
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                mark_workbook(Path(item.path), report.findings, out=out)
+            except MarkError as exc:
+                report.mark_error = str(exc)
+            except OSError as exc:
+                report.mark_error = f"{item.path}: {exc}"
+    return reports
+
+
+def _chunks(items: list[Item], jobs: int) -> list[list[Item]]:
+    size = max(1, min(32, math.ceil(len(items) / max(1, jobs * 4))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _warm_imports() -> None:
+    """Import the heavy libraries once, before forking, so workers inherit them."""
+    import pandera.pandas  # noqa: F401
+    import python_calamine  # noqa: F401
+
+    from . import checks
+
+    checks._register()
+
+
+def run(
+    files: Sequence[Path],
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    mark: bool = False,
+    out_paths: dict[Path, Path] | None = None,
+    cache: object | None = None,
+    changed: bool = False,
+    on_result: Callable[[Report], None] | None = None,
+) -> RunResult:
+    """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly."""
+    from .cache import Cache, content_hash
+
+    started = time.perf_counter()
+    jobs = jobs or os.cpu_count() or 1
+    done: dict[int, Report] = {}
+    todo: list[tuple[int, Item]] = []
+    from_cache = 0
+    for n, path in enumerate(files):
+        if changed and isinstance(cache, Cache) and not mark:
+            sha = content_hash(path)
+            hit = cache.get(path, sha) if sha else None
+            if hit is not None:
+                done[n] = hit
+                from_cache += 1
+                if on_result:
+                    on_result(hit)
+                continue
+        out = (out_paths or {}).get(path)
+        data = path.read_bytes() if scheduler and not mark and path.is_file() else None
+        todo.append((n, Item(str(path), data, mark, str(out) if out else None)))
+
+    index = {id(item): n for n, item in todo}
+    interrupted = False
+
+    def take(chunk: list[Item], reports: list[Report]) -> None:
+        for item, report in zip(chunk, reports, strict=True):
+            report.path = Path(item.path)
+            done[index[id(item)]] = report
+            if isinstance(cache, Cache):
+                cache.put(report)
+            if on_result:
+                on_result(report)
+
+    items = [item for _, item in todo]
+    try:
+        if scheduler:
+            _run_dask(scheduler, _chunks(items, jobs), take)
+        elif jobs == 1 or len(items) <= 8:
+            for chunk in _chunks(items, 1 if len(items) <= 8 else jobs):
+                take(chunk, check_chunk(chunk))
+        else:
+            _run_local(jobs, _chunks(items, jobs), take)
+    except KeyboardInterrupt:
+        interrupted = True
+    reports = [done[n] for n in sorted(done)]
+    errors = [r.mark_error for r in reports if r.mark_error]
+    return RunResult(reports, len(files), time.perf_counter() - started, interrupted, from_cache, errors)
+
+
+def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], list[Report]], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    _warm_imports()
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+    try:
+        pending = {pool.submit(check_chunk, chunk): chunk for chunk in chunks}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                take(pending.pop(future), future.result())
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        raise
+    else:
+        pool.shutdown()
+
+
+def _run_dask(address: str, chunks: list[list[Item]], take: Callable[[list[Item], list[Report]], None]) -> None:
+    from distributed import Client, as_completed
+
+    with Client(address, timeout="20s") as client:
+        futures = {client.submit(check_chunk, chunk, pure=False): chunk for chunk in chunks}
+        try:
+            for future in as_completed(list(futures)):
+                take(futures[future], future.result())
+        except KeyboardInterrupt:
+            client.cancel(list(futures))
+            raise
