@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "Report", "check_workbook", "check_workbooks", "__version__"]
+__all__ = ["Finding", "Report", "__version__", "check_workbook", "check_workbooks"]
 
 if TYPE_CHECKING:
     from .engine import Report, check_workbook, check_workbooks

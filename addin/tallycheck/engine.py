@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import SEVERITY_ORDER, Finding, Series
-from .grid import WorkbookError, parse_ref, read_bytes, read_workbook
+from .grid import Workbook, WorkbookError, parse_ref, read_bytes, read_workbook
 from .relations import Relation
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -79,9 +79,6 @@ def _gather(path: Path, data: bytes | None = None) -> tuple[Report, list[Relatio
     """Read one workbook and list its relations; nothing is validated yet."""
     import hashlib
 
-    from .rules import relations_of, series_of
-    from .tables import find_tables
-
     report = Report(path)
     try:
         data = read_bytes(path) if data is None else data
@@ -90,6 +87,14 @@ def _gather(path: Path, data: bytes | None = None) -> tuple[Report, list[Relatio
     except WorkbookError as exc:
         report.error = exc.reason
         return report, [], []
+    return _gather_book(book, report)
+
+
+def _gather_book(book: Workbook, report: Report) -> tuple[Report, list[Relation], list[str]]:
+    """Find a read workbook's tables and list their relations (a file's, or a live Excel book's)."""
+    from .rules import relations_of, series_of
+    from .tables import find_tables
+
     relations: list[Relation] = []
     for sheet in book.sheets:
         for table in find_tables(sheet):
@@ -114,11 +119,20 @@ def check_workbooks(paths: Sequence[Path | str], contents: Sequence[bytes | None
     ``contents`` are the files' bytes when they travelled already (to a remote worker); the
     paths then only name them.
     """
+    datas = list(contents) if contents is not None else [None] * len(paths)
+    return _validated([_gather(Path(p), d) for p, d in zip(paths, datas, strict=True)])
+
+
+def check_books(books: Sequence[Workbook]) -> list[Report]:
+    """Check workbooks already read into grids (e.g. a live Excel book read through xlwings)."""
+    return _validated([_gather_book(book, Report(book.path)) for book in books])
+
+
+def _validated(gathered: list[tuple[Report, list[Relation], list[str]]]) -> list[Report]:
+    """Validate every gathered relation (once per kind) and attach the findings to their reports."""
     from .checks import failed_checks, severity_of
     from .messages import finding_of
 
-    datas = list(contents) if contents is not None else [None] * len(paths)
-    gathered = [_gather(Path(p), d) for p, d in zip(paths, datas, strict=True)]
     relations: list[Relation] = []
     owner: list[int] = []
     for n, (_, rels, _) in enumerate(gathered):
