@@ -80,12 +80,12 @@ def _patch(
 ) -> tuple[Path, bool, _T]:
     dest = Path(out) if out is not None else path
     in_place = out is None or _same_file(path, dest)
+    data, before = _read(path)  # first: "not a workbook" is the more useful reason
     if in_place:
         dest = path.resolve()
         _check_writable(path)
     elif dest.exists():
         _check_writable(dest)
-    data, before = _read(path)
     try:
         pkg = Package(data)
         target = PackageTarget(pkg)

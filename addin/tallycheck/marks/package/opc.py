@@ -34,6 +34,9 @@ class Package:
         self._removed: set[str] = set()
         self._added: list[str] = []
         self._rels: dict[str, Relationships] = {}
+        if any("\\" in m.name for m in self.source.members):
+            raise PatchRefused("the package's part names use '\\' instead of '/' (not a standard "
+                               "package); refusing to patch it")
         if self.name(CONTENT_TYPES_PART) is None:
             raise PatchRefused("not an Office Open XML package (no [Content_Types].xml)")
         self.content_types = ContentTypes(self.xml(CONTENT_TYPES_PART))

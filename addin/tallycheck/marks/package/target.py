@@ -24,7 +24,7 @@ from . import summary_sheet, vml
 from .comments import Comments
 from .comments import new_root as new_comments_root
 from .custom_xml import RecordStore
-from .ns import CT_COMMENTS, CT_RELS, CT_VML, CT_WORKSHEET, dialect_of
+from .ns import CT_COMMENTS, CT_RELS, CT_STYLES, CT_VML, CT_WORKSHEET, dialect_of
 from .opc import Package
 from .relationships import rels_part_name
 from .styles import Styles
@@ -73,6 +73,7 @@ class PackageTarget:
         self._sheets: dict[str, _Sheet] = {}
         self._styles: Styles | None = None
         self._styles_part: str | None = None
+        self._styles_created: str | None = None  # a styles part this run had to add
 
     # -- helpers ------------------------------------------------------------------------------
     def _path(self, *names: str) -> str:
@@ -80,13 +81,26 @@ class PackageTarget:
 
     @property
     def styles(self) -> Styles:
-        """The workbook's style sheet (refused if it has none: nothing to clone formats from)."""
+        """The workbook's style sheet; created (and recorded as ours) if it has none."""
         if self._styles is None:
             parts = self.pkg.related(self.wb.part, "styles")
-            if not parts or not self.pkg.exists(parts[0]):
-                raise PatchRefused("the workbook has no styles part; refusing to invent one")
-            self._styles_part = parts[0]
-            self._styles = Styles(self.pkg.xml(parts[0]), self.d)
+            if parts and not self.pkg.exists(parts[0]):
+                raise PatchRefused(f"the workbook's styles part {parts[0]} is missing")
+            if parts:
+                self._styles_part = parts[0]
+            else:
+                part = self._path("styles.xml")
+                if self.pkg.exists(part):
+                    part = self.pkg.unused_name(self._path("styles{}.xml"))
+                self.pkg.put_xml(part, etree.Element(self.d.q("styleSheet"), nsmap={None: self.d.main}))
+                self.pkg.content_types.declare(part, CT_STYLES)
+                self.pkg.touch("[Content_Types].xml")
+                rels = self.pkg.rels(self.wb.part, create=True)
+                assert rels is not None
+                rels.add(self.d.rel("styles"), part)
+                self.pkg.touch_rels(self.wb.part)
+                self._styles_part = self._styles_created = part
+            self._styles = Styles(self.pkg.xml(self._styles_part), self.d)
         return self._styles
 
     def sheet_key(self, sheet: str) -> str:
@@ -310,9 +324,19 @@ class PackageTarget:
                     for flag, value in state.items():
                         sheet.state.setdefault(flag, value)
         if "styles" in record.state:
-            ours = set(self.styles.ours(record.state["styles"]))
+            state = record.state["styles"]
+            ours = set(self.styles.ours(state))
             in_use = bool(ours) and self._styles_in_use(ours, record.state.get("crc", {}))
-            self.styles.release(record.state["styles"], in_use)
+            released = self.styles.release(state, in_use)
+            part = state.get("part")
+            if released and part == self._styles_part and not len(self.styles.root):
+                rels = self.pkg.rels(self.wb.part)
+                for rel in list(rels) if rels is not None else ():
+                    if self.pkg.name(rel.target) == part:
+                        rels.remove(rel.rid)
+                self.pkg.touch_rels(self.wb.part)
+                self.pkg.remove(part)
+                self._styles = self._styles_part = None
 
     def _collect(self, sheet: _Sheet) -> None:
         """Remove the note parts (and flags) this tool created for a sheet and left empty."""
@@ -403,6 +427,8 @@ class PackageTarget:
                 record.state[f"sheet:{sheet.key}"] = dict(sheet.state)
         if self._styles is not None and self._styles.changed:
             record.state["styles"] = self._styles.state()
+            if self._styles_created:
+                record.state["styles"]["part"] = self._styles_created
         self.flush()
         record.state["crc"] = {
             e.part: str(self.pkg.crc(e.part))

@@ -322,7 +322,7 @@ class Worksheet:
             created = "row"
         assert row is not None
         c = self._cell(row, n, col, create=False)
-        token = {"s": "", "created": created}
+        token = {"created": created}
         if c is None:
             c = self._cell(row, n, col, create=True)
             token["created"] = created or "cell"
@@ -332,8 +332,8 @@ class Worksheet:
                 if not lo <= col <= hi:
                     token["spans"] = spans
                     row.set("spans", f"{min(lo, col)}:{max(hi, col)}")
-        else:
-            token["s"] = c.get("s", "")
+        elif c.get("s") is not None:
+            token["s"] = c.get("s", "")  # kept even when empty: s="" must come back as s=""
         assert c is not None
         c.set("s", str(style))
         self._changed(handle)
@@ -356,7 +356,7 @@ class Worksheet:
                 row.set("spans", token["spans"])
             if created == "row" and len(row) == 0 and set(row.attrib) <= {"r", "spans"}:
                 self._remove_row(row, handle)
-        elif token.get("s"):
+        elif "s" in token:
             c.set("s", token["s"])
         else:
             del c.attrib["s"]
