@@ -126,13 +126,18 @@ class _Sheet:
             self.widths[col] = width
 
     def finish(self, left_out: int) -> None:
-        """Widths, frozen header, autofilter; and a note when Excel's height left rows out."""
+        """Widths, frozen header, autofilter, print setup; and a note when Excel's height left rows out."""
         if left_out:
             self.ws.write_string(self.row + 1, 0, f"{left_out:,} more rows left out: a sheet holds {_MAX_ROWS:,} rows. See the CSV or JSON report.")
         for col, (name, width) in enumerate(zip(self.columns, self.widths, strict=True)):
             self.ws.set_column(col, col, min(width, _WIDTH_CAP.get(name, 24)))
         self.ws.freeze_panes(1, 0)
         self.ws.autofilter(0, 0, max(self.row, 1), len(self.columns) - 1)
+        # printed: every column on the page, the header on every page
+        self.ws.set_landscape()
+        self.ws.fit_to_pages(1, 0)
+        self.ws.repeat_rows(0)
+        self.ws.set_footer("&L&A&RPage &P of &N")
 
 
 def write_xlsx(path: Path, reports: Sequence[Report], *, started: datetime | None = None, elapsed: float | None = None) -> None:
