@@ -422,7 +422,7 @@ class PackageTarget:
             self.store.remove()
             self.flush()
             return
-        for sheet in self._sheets.values():
+        for sheet in sorted(self._sheets.values(), key=lambda s: (len(s.key), s.key)):
             if sheet.state:
                 record.state[f"sheet:{sheet.key}"] = dict(sheet.state)
         if self._styles is not None and self._styles.changed:
