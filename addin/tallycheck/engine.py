@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import SEVERITY_ORDER, Finding, Series
-from .grid import Workbook, WorkbookError, parse_ref, read_bytes, read_workbook
+from .grid import Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook
 from .relations import Relation
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -97,6 +97,8 @@ def _gather_book(book: Workbook, report: Report) -> tuple[Report, list[Relation]
 
     relations: list[Relation] = []
     for sheet in book.sheets:
+        if _is_summary_sheet(sheet):
+            continue
         for table in find_tables(sheet):
             found, direct = relations_of(table)
             if any(r.kind == "never_falls" for r in found):
@@ -111,6 +113,12 @@ def _gather_book(book: Workbook, report: Report) -> tuple[Report, list[Relation]
                 )
             )
     return report, relations, [s.name for s in book.sheets]
+
+
+def _is_summary_sheet(sheet: Sheet) -> bool:
+    """The summary sheet a previous --mark added: ours to write, not the analyst's to check."""
+    first = sheet.value(0, 0)
+    return sheet.name.lower().startswith("tallycheck") and isinstance(first, str) and first.startswith("tallycheck: ")
 
 
 def check_workbooks(paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None) -> list[Report]:

@@ -44,7 +44,7 @@ class Sheet:
     shared: dict[str, tuple[str, str]] = field(default_factory=dict)
     uncached: set[str] = field(default_factory=set)
     errors: dict[str, str] = field(default_factory=dict)
-    formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
 
@@ -65,7 +65,7 @@ class Sheet:
         return None if v == "" else v
 
     def number_format(self, row: int, col: int) -> str | None:
-        return self.formats.get((row, col))
+        return self.formats.get(cell_ref(row, col)) if self.formats else None
 
     def formula(self, ref: str) -> str | None:
         """The cell's formula, shared formulas translated to this cell."""
@@ -276,11 +276,15 @@ def _read_annotations(data: bytes, sheet: Sheet, formats: dict[str, str]) -> Non
         return
     if formats:
         ids = b"|".join(re.escape(k.encode()) for k in formats)
-        styled = re.compile(rb'<c\s([^>]*?\bs="(' + ids + rb')"[^>]*)>')
-        for m in styled.finditer(data):
-            r = _R_ATTR.search(m.group(1))
-            if r:
-                sheet.formats[parse_ref(r.group(1).decode())] = formats[m.group(2).decode()]
+        codes = {k.encode(): v for k, v in formats.items()}
+        r_first = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?\ss="(' + ids + rb')"')
+        sheet.formats.update({m.group(1).decode(): codes[m.group(2)] for m in r_first.finditer(data)})
+        if re.search(rb'<c (?:(?!r=)[a-z]+="[^"]*" )+r=', data):  # writers that put r after other attributes
+            s_first = re.compile(rb'<c\s([^>]*?\bs="(' + ids + rb')"[^>]*)>')
+            for m in s_first.finditer(data):
+                r = _R_ATTR.search(m.group(1))
+                if r:
+                    sheet.formats[r.group(1).decode()] = codes[m.group(2)]
     if b"<f" in data:
         for m in re.finditer(rb"<f[\s>/]", data):
             start = data.rfind(b"<c ", 0, m.start())
@@ -351,7 +355,7 @@ def _read_annotations_streaming(stream: Any, sheet: Sheet, formats: dict[str, st
         col_no += 1
         style = el.get("s")
         if style is not None and style in formats:
-            sheet.formats[parse_ref(ref)] = formats[style]
+            sheet.formats[ref] = formats[style]
         _note_formula(el, sheet, ref)
         if el.get("t") == "e":
             v = el.find("{*}v")
