@@ -40,7 +40,7 @@ def render_html(
     out.append(_HEAD.format(title=escape(title), css=_CSS))
     out.append('<header class="top"><div class="wrap">')
     out.append('<h1>tallycheck report</h1>')
-    stamp = ", ".join(filter(None, [run_stamp(started, elapsed), f"tallycheck {escape(__version__)}"]))
+    stamp = ", ".join(filter(None, [run_stamp(started, elapsed), f"tallycheck {__version__}"]))
     out.append(f'<p class="stamp">{escape(stamp)}</p>')
     out.append(f'<p class="verdict">{escape(summary_line(reports))}</p>')
     out.append("</div></header>")
@@ -75,7 +75,7 @@ def render_html(
     if not reports:
         out.append('<p class="muted">No workbooks were checked.</p>')
     out.append("</main>")
-    out.append(f'<footer class="wrap">Written by tallycheck {escape(__version__)}. Cells are as Excel names them; each finding is also marked in its workbook with <code>tallycheck check --mark</code>.</footer>')
+    out.append(f'<footer class="wrap">Written by tallycheck {escape(__version__)}. Cells are named as Excel names them; <code>tallycheck check --mark</code> marks each finding in its workbook.</footer>')
     out.append(f"<script>{_JS}</script></body></html>\n")
     return "".join(out)
 
@@ -156,7 +156,7 @@ def _series_notes(findings: Sequence[Finding], series: Series) -> dict[str, list
 
 # -- the chart ------------------------------------------------------------------------------------
 
-_W, _H = 760, 300
+_W = 760
 _PLOT_H = 200
 _LABEL_ROW = 15
 _MAX_LABEL_ROWS = 3
