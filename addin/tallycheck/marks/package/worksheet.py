@@ -54,6 +54,7 @@ class _Splice:
     tail_start: int  # at </sheetData>
     prefix: bytes  # namespace prefix of the rows, with colon, or b""
     rows: dict[int, _Row] = field(default_factory=dict)
+    missing: set[int] = field(default_factory=set)  # row numbers a full scan found absent
 
 
 class Worksheet:
@@ -212,6 +213,14 @@ class Worksheet:
                 raise _Fallback
             sp.rows[n] = _Row(wrapper[0], start, end)
             return sp.rows[n]
+        # Bisection trusts the rows to be in order; before saying row n is not there, make sure
+        # (a full scan, but only for the rare mark on a row that does not exist).
+        if n not in sp.missing:
+            number = re.compile(rb"<" + re.escape(sp.prefix) + rb"row\s[^>]*?\br\s*=\s*[\"']\s*"
+                                + str(n).encode() + rb"\s*[\"']")
+            if number.search(self.data, sp.head_end, sp.tail_start):
+                raise _Fallback
+            sp.missing.add(n)
         if not create:
             return None
         sp.rows[n] = _Row(self._new_row_el(n), None, None, changed=True, insert_at=insert_at)
@@ -227,27 +236,26 @@ class Worksheet:
     def _tree_row(self, n: int, create: bool) -> etree._Element | None:
         sheet_data = self._sheet_data()
         assert sheet_data is not None
+        numbered = []  # (number, row); a row without r follows the previous one
         number = 0
         for row in sheet_data.iterchildren(self.d.q("row")):
             r = row.get("r")
-            number = int(r) if r else number + 1
+            number = int(r) if r and r.isdigit() else number + 1
+            numbered.append((number, row))
+        for number, row in numbered:  # first look everywhere: rows may be out of order
             if number == n:
                 return row
-            if number > n:
-                if not create:
-                    return None
-                if not r:
-                    raise PatchRefused(
-                        f"rows in {self.part} have no numbers; cannot insert row {n} safely"
-                    )
-                new = etree.Element(self.d.q("row"))
-                new.set("r", str(n))
-                row.addprevious(new)
-                return new
         if not create:
             return None
-        new = etree.SubElement(sheet_data, self.d.q("row"))
+        new = etree.Element(self.d.q("row"))
         new.set("r", str(n))
+        # Before the first row numbered higher: a row without r there is the one after a
+        # lower-numbered row, so it keeps its number.
+        later = next((row for number, row in numbered if number > n), None)
+        if later is not None:
+            later.addprevious(new)
+        else:
+            sheet_data.append(new)
         return new
 
     # -- rows: either mode ------------------------------------------------------------------
@@ -268,14 +276,9 @@ class Worksheet:
             current = parse_a1(r)[1] if r else current + 1
             if current == col:
                 return c
-            if current > col:
+            if current > col:  # c has an r: a cell without one is right after its neighbour
                 if not create:
                     return None
-                if not r:
-                    raise PatchRefused(
-                        f"cells in row {n} of {self.part} have no references; "
-                        "cannot insert a cell safely"
-                    )
                 new = etree.Element(c_tag)
                 new.set("r", a1(n, col))
                 c.addprevious(new)
