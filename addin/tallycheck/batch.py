@@ -188,8 +188,9 @@ def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], 
             for future in finished:
                 take(pending.pop(future), future.result())
     except KeyboardInterrupt:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in workers:  # a chunk under way is abandoned, not waited for
             proc.terminate()
         raise
     else:

@@ -1,0 +1,72 @@
+"""Folders of workbooks: the same report whichever executor runs it, partial results on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+from tallycheck.batch import collect, run
+from tallycheck.report import to_json
+from test_cli import run as run_cli
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("folder")
+    for i in range(3):
+        for src in sorted(EXAMPLES.glob("*.xlsx")):
+            shutil.copy(src, root / f"{i}-{src.name}")
+    (root / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+    return root
+
+
+def _doc(result) -> dict:
+    return to_json(result.reports)
+
+
+def test_process_pool_and_in_process_give_the_same_report(folder):
+    files = collect([folder])
+    assert len(files) == 19
+    single = run(files, jobs=1)
+    pooled = run(files, jobs=2)
+    assert _doc(single) == _doc(pooled)
+    assert [r.path for r in pooled.reports] == files  # order as given, whatever finished first
+    assert sum(len(r.findings) for r in pooled.reports) == 3 * 12
+
+
+def test_a_dask_cluster_gives_the_same_report_as_the_local_run(folder):
+    distributed = pytest.importorskip("distributed")
+    files = collect([folder])
+    local = run(files, jobs=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = run(files, scheduler=cluster.scheduler_address)
+    assert _doc(remote) == _doc(local)
+
+
+def test_ctrl_c_stops_cleanly_with_what_was_done(folder):
+    files = collect([folder])
+    seen = []
+
+    def interrupt_after_five(report):
+        seen.append(report)
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+
+    result = run(files, jobs=2, on_result=interrupt_after_five)
+    assert result.interrupted
+    assert 5 <= len(result.reports) < len(files)
+
+
+def test_report_option_writes_the_run_report(folder, tmp_path):
+    out = tmp_path / "run.json"
+    result = run_cli("check", "--format", "json", "--no-cache", "--report", str(out), str(folder), cwd=tmp_path)
+    assert result.returncode == 2  # broken.xlsx could not be read
+    assert json.loads(out.read_text()) == json.loads(result.stdout)
+    html = tmp_path / "run.html"
+    run_cli("check", "-q", "--no-cache", "--report", str(html), str(folder), cwd=tmp_path)
+    assert "broken.xlsx" in html.read_text()
+    bad = run_cli("check", "--report", str(tmp_path / "run.txt"), str(folder), cwd=tmp_path)
+    assert bad.returncode == 2 and ".txt" in bad.stderr
