@@ -85,10 +85,14 @@ def _register() -> None:
     def dates_without_gaps(df: pd.DataFrame) -> pd.Series:
         return df["found_lo"] <= 1
 
+    def expression_holds(df: pd.DataFrame) -> pd.Series:
+        """A declared relation (=, <=, >=) between intervals; an inequality's expected side is open."""
+        return _meet(df)
+
     for fn in (
         sums_match, sums_match_if_total_rounded, part_within_whole, average_matches, percent_matches,
         shares_total_100, cumulative_matches_change, cumulative_never_falls, estimates_in_order,
-        dates_not_duplicated, dates_in_order, dates_without_gaps,
+        dates_not_duplicated, dates_in_order, dates_without_gaps, expression_holds,
     ):
         extensions.register_check_method(fn, statistics=[], supported_types=None)
 
@@ -104,6 +108,7 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     "never_falls": [("cumulative_never_falls", "error")],
     "order": [("estimates_in_order", "error")],
     "dates": [("dates_not_duplicated", "error"), ("dates_in_order", "warning"), ("dates_without_gaps", "warning")],
+    "expression": [("expression_holds", "error")],
 }
 
 

@@ -75,7 +75,7 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
     return (sheet, row, col, SEVERITY_ORDER[finding.severity], finding.rule)
 
 
-def _gather(path: Path, data: bytes | None = None) -> tuple[Report, list[Relation], list[str]]:
+def _gather(path: Path, data: bytes | None = None, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
     """Read one workbook and list its relations; nothing is validated yet."""
     import hashlib
 
@@ -87,20 +87,26 @@ def _gather(path: Path, data: bytes | None = None) -> tuple[Report, list[Relatio
     except WorkbookError as exc:
         report.error = exc.reason
         return report, [], []
-    return _gather_book(book, report)
+    return _gather_book(book, report, rules)
 
 
-def _gather_book(book: Workbook, report: Report) -> tuple[Report, list[Relation], list[str]]:
-    """Find a read workbook's tables and list their relations (a file's, or a live Excel book's)."""
+def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
+    """Find a read workbook's tables and list their relations (a file's, or a live Excel book's).
+
+    Declared rules (the workbook's Rules sheet, ``rules`` or the tallycheck.toml found beside it)
+    join the inferred relations table by table; ``finish`` adds cell relations and rule errors.
+    """
+    from .declared import declared_rules
     from .rules import relations_of, series_of
     from .tables import find_tables
 
+    declared = declared_rules(book, rules)
     relations: list[Relation] = []
     for sheet in book.sheets:
-        if _is_summary_sheet(sheet):
+        if _is_summary_sheet(sheet) or declared.skips(sheet):
             continue
         for table in find_tables(sheet):
-            found, direct = relations_of(table)
+            found, direct = relations_of(table, declared)
             if any(r.kind == "never_falls" for r in found):
                 report.series.extend(series_of(table))
             relations.extend(found)
@@ -112,6 +118,9 @@ def _gather_book(book: Workbook, report: Report) -> tuple[Report, list[Relation]
                     relations=dict(Counter(r.rule for r in found)),
                 )
             )
+    found, direct = declared.finish()
+    relations.extend(found)
+    report.findings.extend(direct)
     return report, relations, [s.name for s in book.sheets]
 
 
@@ -121,19 +130,22 @@ def _is_summary_sheet(sheet: Sheet) -> bool:
     return sheet.name.lower().startswith("tallycheck") and isinstance(first, str) and first.startswith("tallycheck: ")
 
 
-def check_workbooks(paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None) -> list[Report]:
+def check_workbooks(
+    paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None, rules: Path | None = None
+) -> list[Report]:
     """Check many workbooks, validating each kind of relation once for the whole batch.
 
     ``contents`` are the files' bytes when they travelled already (to a remote worker); the
-    paths then only name them.
+    paths then only name them. ``rules`` is a rules file used instead of the tallycheck.toml found
+    beside each workbook.
     """
     datas = list(contents) if contents is not None else [None] * len(paths)
-    return _validated([_gather(Path(p), d) for p, d in zip(paths, datas, strict=True)])
+    return _validated([_gather(Path(p), d, rules) for p, d in zip(paths, datas, strict=True)])
 
 
-def check_books(books: Sequence[Workbook]) -> list[Report]:
+def check_books(books: Sequence[Workbook], rules: Path | None = None) -> list[Report]:
     """Check workbooks already read into grids (e.g. a live Excel book read through xlwings)."""
-    return _validated([_gather_book(book, Report(book.path)) for book in books])
+    return _validated([_gather_book(book, Report(book.path), rules) for book in books])
 
 
 def _validated(gathered: list[tuple[Report, list[Relation], list[str]]]) -> list[Report]:
@@ -173,6 +185,6 @@ def _flagged_series(report: Report) -> list[Series]:
     return out
 
 
-def check_workbook(path: Path | str) -> Report:
-    """Check one workbook: every table found, every relation inferred, every discrepancy by cell."""
-    return check_workbooks([path])[0]
+def check_workbook(path: Path | str, rules: Path | None = None) -> Report:
+    """Check one workbook: every table found, every relation inferred or declared, every discrepancy by cell."""
+    return check_workbooks([path], rules=rules)[0]

@@ -50,6 +50,8 @@ def _sum(rel: Relation, severity: str) -> str:
         subject, what = f["subject"], " + ".join(f["names"])
     elif rel.rule == "of_which":
         subject, what = f["subject"].strip(), "its parts " + " + ".join(p.show() for p in parts)
+    elif "what" in f:  # a declared sum of rows that are not one block: row "A" + row "B"
+        subject, what = f"{f['subject'].strip()} {f['column']}".strip(), f["what"]
     else:
         first, last = f["first"], f["last"]
         rows = f"row {first.index + 1}" if first is last else f"rows {first.index + 1}–{last.index + 1}"
@@ -133,7 +135,28 @@ def _falls(rel: Relation, severity: str) -> str:
 
 def _order(rel: Relation, severity: str) -> str:
     f = rel.facts
+    if rel.rule != "estimate_order":
+        return f"{f['low_name']} {f['low'].show()} is above {f['high_name']} {f['high'].show()}: it should be at most {f['high_name']}"
     return f"{f['low_name']} {f['low'].show()} is above {f['high_name']} {f['high'].show()}: estimates should run low ≤ best ≤ high"
+
+
+_SHOULD = {"=": "should equal", "<=": "should be at most", "<": "should be below", ">=": "should be at least", ">": "should be above"}
+
+
+def _expression(rel: Relation, severity: str) -> str:
+    """A declared relation no inferred family states: Rate = Killed / Population * 1000, Killed >= 0."""
+    f = rel.facts
+    op = f["op"]
+    lo, hi = rel.expected
+    shown = _span(lo, hi) if op == "=" else _n(hi if op in ("<=", "<") else lo)
+    text = f"{f['lhs']} {f['found_shown']} {_SHOULD[op]} {f['rhs']}"
+    if f["values"] and f["values"] not in (f["rhs"], shown):
+        text += f" = {f['values']}"
+    if shown != f["rhs"]:
+        text += f" = {shown}"
+    if op == "=":
+        text += f" (off by {_n(_off(rel))}" + (f"; tolerance {_n(rel.tolerance)})" if rel.tolerance else ")")
+    return text
 
 
 def _dates(rel: Relation, severity: str) -> str:
@@ -149,17 +172,22 @@ def _dates(rel: Relation, severity: str) -> str:
 
 _MESSAGES: dict[str, Callable[[Relation, str], str]] = {
     "sum": _sum, "part": _part, "per_day": _per_day, "percent": _percent, "shares": _shares,
-    "cumulative": _cumulative, "never_falls": _falls, "order": _order, "dates": _dates,
+    "cumulative": _cumulative, "never_falls": _falls, "order": _order, "dates": _dates, "expression": _expression,
 }
 _RULES = {"dates": {0: "duplicate_date", -1: "date_order"}}
 
 
-def finding_of(rel: Relation, severity: Severity) -> Finding:
-    """The finding a person reads for one failing relation."""
-    rule = rel.rule
+def rule_of(rel: Relation) -> str:
+    """The rule a finding names: a relation's own, dates split by what went wrong."""
     if rel.kind == "dates":
         gap = int(rel.found[0])
-        rule = "duplicate_date" if gap == 0 else "date_order" if gap < 0 else "date_gap"
+        return "duplicate_date" if gap == 0 else "date_order" if gap < 0 else "date_gap"
+    return rel.rule
+
+
+def finding_of(rel: Relation, severity: Severity) -> Finding:
+    """The finding a person reads for one failing relation (a declared rule may set its severity)."""
+    rule = rule_of(rel)
     found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _plain(rel.found[0])
     lo, hi = rel.expected
     expected: Any = _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2) if hi != float("inf") and lo != float("-inf") else _plain(lo if hi == float("inf") else hi)
@@ -173,9 +201,14 @@ def finding_of(rel: Relation, severity: Severity) -> Finding:
         found = _plain(rel.facts["after"].value - rel.facts["before"].value)
         expected = _plain(rel.facts["change"].value)
     tolerance: Any = _plain(rel.facts["unit"] / 2) if severity == "warning" and rel.kind == "sum" else _plain(rel.tolerance)
+    message = _MESSAGES[rel.kind](rel, severity)
+    if "declared" in rel.facts:
+        message += f" ({rel.facts['declared']})"
+    if severity == "error" and rel.facts.get("severity"):
+        severity = rel.facts["severity"]
     return Finding(
         rule=rule, severity=severity, sheet=rel.sheet, cell=rel.cell, cells=rel.cells,
-        expected=expected, found=found, tolerance=tolerance, message=_MESSAGES[rel.kind](rel, severity),
+        expected=expected, found=found, tolerance=tolerance, message=message,
         table=rel.table,
         extra={"series": rel.facts["column"], "date": rel.facts["cur"].isoformat()} if rel.kind in ("cumulative", "never_falls") else {},
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["sum", "part", "per_day", "percent", "shares", "cumulative", "never_falls", "order", "dates"]
+Kind = Literal["sum", "part", "per_day", "percent", "shares", "cumulative", "never_falls", "order", "dates", "expression"]
 Interval = tuple[float, float]
 
 

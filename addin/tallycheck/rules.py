@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .figures import Figure, format_number
 from .findings import Finding, Series
@@ -17,10 +18,13 @@ from .periods import Period, period_between, period_from_label
 from .relations import Relation
 from .tables import Column, Row, Table
 
+if TYPE_CHECKING:
+    from .declared.ruleset import RuleSet
+
 _RANGE_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
 
 
-class _Reader:
+class Reader:
     """Figures of one table, noting formulas whose cached value is missing instead of reading 0."""
 
     def __init__(self, table: Table) -> None:
@@ -43,16 +47,23 @@ class _Reader:
         return self.table.figure(row, col)
 
 
-def relations_of(table: Table) -> tuple[list[Relation], list[Finding]]:
-    """Every relation a table implies, and the findings that need no arithmetic (missing cached values)."""
-    reader = _Reader(table)
+def relations_of(table: Table, declared: RuleSet | None = None) -> tuple[list[Relation], list[Finding]]:
+    """Every relation a table implies, and the findings that need no arithmetic (missing cached values).
+
+    ``declared`` (the workbook's declared rules) adds the relations it states and applies its switches.
+    """
+    if declared is not None:
+        declared.prepare(table)
+    reader = Reader(table)
     relations: list[Relation] = []
     for family in (column_sums, row_totals, of_which, per_day_averages, cumulative_series, estimate_order, percentages):
         relations.extend(family(table, reader))
+    if declared is not None:
+        return declared.apply(table, reader, relations)
     return relations, list(reader.uncached.values())
 
 
-def _relation(table: Table, **kw: object) -> Relation:
+def relation(table: Table, **kw: object) -> Relation:
     return Relation(sheet=table.sheet.name, table=table.name, **kw)  # type: ignore[arg-type]
 
 
@@ -80,21 +91,21 @@ def _formula_gap(table: Table, ref: str, part_refs: list[str]) -> list[str]:
     return [p for p in part_refs if p not in covered]
 
 
-def _sum_relation(table: Table, rule: str, total: Figure, total_ref: str, parts: list[tuple[str, Figure]], **facts: object) -> Relation:
+def sum_relation(table: Table, rule: str, total: Figure, total_ref: str, parts: list[tuple[str, Figure]], **facts: object) -> Relation:
     refs = [ref for ref, _ in parts]
     figures = [f for _, f in parts]
-    return _relation(
+    return relation(
         table, kind="sum", rule=rule, cell=total_ref, cells=(*refs, total_ref),
         found=(total.lo, total.hi), expected=_sum_interval(figures), rounded=total.rounding(),
         facts={"total": total, "parts": figures, "left_out": _formula_gap(table, total_ref, refs), "unit": total.unit, **facts},
     )
 
 
-def _summable(table: Table) -> list[Column]:
+def summable(table: Table) -> list[Column]:
     return table.columns_with("count", "total", "change", "low", "best", "high")
 
 
-def column_sums(table: Table, reader: _Reader) -> Iterator[Relation]:
+def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
     """Killed + Wounded + Missing = Total, in every row."""
     counts = table.columns_with("count", "total")
     for total_col in table.columns_with("total"):
@@ -111,7 +122,7 @@ def column_sums(table: Table, reader: _Reader) -> Iterator[Relation]:
             parts = [(cell_ref(row.index, c.index), reader.figure(row.index, c.index)) for c in components]
             if total is None or any(f is None for _, f in parts):
                 continue
-            yield _sum_relation(
+            yield sum_relation(
                 table, "sum", total, cell_ref(row.index, total_col.index), parts,  # type: ignore[arg-type]
                 subject=total_col.name, names=[c.name for c in components], row_label=row.label,
             )
@@ -136,21 +147,21 @@ def _total_spans(table: Table) -> Iterator[tuple[Row, list[Row]]]:
             yield row, detail
 
 
-def row_totals(table: Table, reader: _Reader) -> Iterator[Relation]:
+def row_totals(table: Table, reader: Reader) -> Iterator[Relation]:
     """A "Total" row equals the sum of the rows it closes (or opens)."""
     for total_row, detail in _total_spans(table):
-        for col in _summable(table):
+        for col in summable(table):
             total = reader.figure(total_row.index, col.index)
             parts = [(cell_ref(r.index, col.index), reader.figure(r.index, col.index)) for r in detail]
             if total is None or any(f is None for _, f in parts) or len(parts) < 1:
                 continue
-            yield _sum_relation(
+            yield sum_relation(
                 table, "total_row", total, cell_ref(total_row.index, col.index), parts,  # type: ignore[arg-type]
                 subject=total_row.label, column=col.name, first=detail[0], last=detail[-1],
             )
 
 
-def of_which(table: Table, reader: _Reader) -> Iterator[Relation]:
+def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
     """'Of which' rows: two or more add up to their parent; a single one cannot exceed it."""
     children: dict[int, list[Row]] = {}
     for row in table.rows:
@@ -158,26 +169,26 @@ def of_which(table: Table, reader: _Reader) -> Iterator[Relation]:
             children.setdefault(row.parent, []).append(row)
     labels = {r.index: r.label for r in table.rows}
     for parent, kids in children.items():
-        for col in _summable(table):
+        for col in summable(table):
             whole = reader.figure(parent, col.index)
             parts = [(cell_ref(k.index, col.index), reader.figure(k.index, col.index)) for k in kids]
             if whole is None or any(f is None for _, f in parts):
                 continue
             if len(kids) >= 2:
-                yield _sum_relation(
+                yield sum_relation(
                     table, "of_which", whole, cell_ref(parent, col.index), parts,  # type: ignore[arg-type]
                     subject=labels[parent], names=[k.label.strip() for k in kids], column=col.name,
                 )
             else:
                 ref, part = parts[0]
-                yield _relation(
+                yield relation(
                     table, kind="part", rule="part_of_whole", cell=ref, cells=(cell_ref(parent, col.index), ref),
                     found=(part.lo, part.hi), expected=(whole.lo, whole.hi),
                     facts={"part": part, "whole": whole, "part_label": kids[0].label.strip(), "whole_label": labels[parent]},
                 )
 
 
-def _period_of(table: Table, row: Row) -> Period | None:
+def period_of(table: Table, row: Row) -> Period | None:
     starts, ends = table.columns_with("start"), table.columns_with("end")
     if starts and ends:
         return period_between(table.sheet.value(row.index, starts[0].index), table.sheet.value(row.index, ends[0].index))
@@ -199,7 +210,7 @@ def _count_for(table: Table, per_day: Column) -> Column | None:
     return totals[-1] if totals else (left[-1] if left else None)
 
 
-def per_day_averages(table: Table, reader: _Reader) -> Iterator[Relation]:
+def per_day_averages(table: Table, reader: Reader) -> Iterator[Relation]:
     """'Averaging N per day' against the count and the days of the row's period."""
     for avg_col in table.columns_with("per_day"):
         count_col = _count_for(table, avg_col)
@@ -208,12 +219,12 @@ def per_day_averages(table: Table, reader: _Reader) -> Iterator[Relation]:
         for row in table.rows:
             avg = reader.figure(row.index, avg_col.index)
             count = reader.figure(row.index, count_col.index)
-            period = _period_of(table, row)
+            period = period_of(table, row)
             if avg is None or count is None or period is None or period.days <= 0:
                 continue
             days = period.days
             avg_ref, count_ref = cell_ref(row.index, avg_col.index), cell_ref(row.index, count_col.index)
-            yield _relation(
+            yield relation(
                 table, kind="per_day", rule="per_day", cell=avg_ref, cells=(count_ref, avg_ref),
                 found=(avg.lo, avg.hi), expected=(count.lo / days, count.hi / days),
                 tolerance=10.0 ** -avg.decimals, strict=True,
@@ -238,7 +249,7 @@ def _pair_cumulative(table: Table) -> list[tuple[Column, Column | None]]:
     return pairs
 
 
-def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
+def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
     """Daily tallies: dates consecutive and unique, cum[t] - cum[t-1] = change[t], never falling."""
     dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
     if len(dated) < 2:
@@ -250,7 +261,7 @@ def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
         gap = (cur.date - prev.date).days  # type: ignore[operator]
         if gap != 1:
             refs = (cell_ref(prev.index, date_col.index), cell_ref(cur.index, date_col.index))
-            yield _relation(
+            yield relation(
                 table, kind="dates", rule="dates", cell=refs[1], cells=refs, found=(gap, gap), expected=(1, 1),
                 facts={"prev": prev.date, "cur": cur.date, "rows": (prev.index + 1, cur.index + 1)},
             )
@@ -261,7 +272,7 @@ def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
                 continue
             prev_ref, cur_ref = cell_ref(prev.index, cum.index), cell_ref(cur.index, cum.index)
             facts = {"column": cum.name, "prev": prev.date, "cur": cur.date, "before": before, "after": after}
-            yield _relation(
+            yield relation(
                 table, kind="never_falls", rule="cumulative_falls", cell=cur_ref, cells=(prev_ref, cur_ref),
                 found=(after.lo, after.hi), expected=(before.lo, before.hi), facts=facts,
             )
@@ -271,14 +282,14 @@ def cumulative_series(table: Table, reader: _Reader) -> Iterator[Relation]:
             if step is None:
                 continue
             change_ref = cell_ref(cur.index, change.index)
-            yield _relation(
+            yield relation(
                 table, kind="cumulative", rule="cumulative", cell=cur_ref, cells=(prev_ref, change_ref, cur_ref),
                 found=(after.lo - before.hi, after.hi - before.lo), expected=(step.lo, step.hi),
                 facts={**facts, "change": step, "change_column": change.name},
             )
 
 
-def estimate_order(table: Table, reader: _Reader) -> Iterator[Relation]:
+def estimate_order(table: Table, reader: Reader) -> Iterator[Relation]:
     """Low <= Best <= High, within each header group."""
     groups: dict[str, dict[str, Column]] = {}
     for col in table.columns_with("low", "best", "high"):
@@ -291,7 +302,7 @@ def estimate_order(table: Table, reader: _Reader) -> Iterator[Relation]:
                 if fa is None or fb is None:
                     continue
                 ra, rb = cell_ref(row.index, a.index), cell_ref(row.index, b.index)
-                yield _relation(
+                yield relation(
                     table, kind="order", rule="estimate_order", cell=rb, cells=(ra, rb),
                     found=(fa.lo, fa.hi), expected=(fb.lo, fb.hi),
                     facts={"low": fa, "high": fb, "low_name": a.name, "high_name": b.name, "label": row.label},
@@ -308,7 +319,7 @@ def _percent_part(table: Table, pct: Column) -> Column | None:
     return None
 
 
-def percentages(table: Table, reader: _Reader) -> Iterator[Relation]:
+def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
     """'% wounded' = Wounded / Total x 100 per row; plain shares of a column sum to 100."""
     totals = table.columns_with("total")
     total_rows = [r for r in table.rows if r.kind in ("total", "grand_total")]
@@ -321,7 +332,7 @@ def percentages(table: Table, reader: _Reader) -> Iterator[Relation]:
                 if p is None or part is None or whole is None or whole.lo <= 0:
                     continue
                 refs = tuple(cell_ref(row.index, c) for c in (part_col.index, whole_col.index, pct.index))
-                yield _relation(
+                yield relation(
                     table, kind="percent", rule="percent", cell=refs[2], cells=refs,
                     found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
                     tolerance=10.0 ** -p.decimals, strict=True,
@@ -339,14 +350,14 @@ def percentages(table: Table, reader: _Reader) -> Iterator[Relation]:
         marked = cell_ref(total_rows[0].index, pct.index) if total_rows else shares[-1][0]
         decimals = max(f.decimals for _, f in shares)
         lo, hi = _sum_interval([f for _, f in shares])
-        yield _relation(
+        yield relation(
             table, kind="shares", rule="shares_total", cell=marked, cells=tuple(ref for ref, _ in shares),
             found=(lo, hi), expected=(100.0, 100.0), tolerance=len(shares) * 0.5 * 10.0**-decimals + 1e-9,
             facts={"column": pct.name, "n": len(shares), "sum": sum(f.value for _, f in shares)},
         )
 
 
-def _shares_of_total(table: Table, reader: _Reader, pct: Column, base: Column, total_row: Row, detail: list[Row]) -> Iterator[Relation]:
+def _shares_of_total(table: Table, reader: Reader, pct: Column, base: Column, total_row: Row, detail: list[Row]) -> Iterator[Relation]:
     """A plain "Share (%)" column: each row's figure over the total row's, x 100."""
     whole = reader.figure(total_row.index, base.index)
     if whole is None or whole.lo <= 0:
@@ -357,7 +368,7 @@ def _shares_of_total(table: Table, reader: _Reader, pct: Column, base: Column, t
         if p is None or part is None:
             continue
         refs = (cell_ref(row.index, base.index), whole_ref, cell_ref(row.index, pct.index))
-        yield _relation(
+        yield relation(
             table, kind="percent", rule="percent", cell=refs[2], cells=refs,
             found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
             tolerance=10.0 ** -p.decimals, strict=True,

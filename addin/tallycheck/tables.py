@@ -91,6 +91,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     context: PeriodContext = field(default_factory=PeriodContext)
     _figures: dict[tuple[int, int], Figure | None] = field(default_factory=dict, repr=False)
+    missing: frozenset[float | str] = frozenset()  # declared missing-value codes (-999, "n/a"): no figure
 
     @cached_property
     def name(self) -> str:
@@ -100,7 +101,11 @@ class Table:
     def figure(self, row: int, col: int) -> Figure | None:
         key = (row, col)
         if key not in self._figures:
-            self._figures[key] = figure_of(self.sheet.value(row, col), self.sheet.number_format(row, col))
+            value = self.sheet.value(row, col)
+            if self.missing and (value.strip().casefold() if isinstance(value, str) else value) in self.missing:
+                self._figures[key] = None
+            else:
+                self._figures[key] = figure_of(value, self.sheet.number_format(row, col))
         return self._figures[key]
 
     def columns_with(self, *roles: Role) -> list[Column]:
