@@ -94,3 +94,12 @@ def test_every_edge_case_workbook_reads_without_a_traceback(path):
     assert report.ok or report.error  # checked, or a reason a person can read
     if not report.ok:
         assert len(report.error) > 10
+
+
+def test_real_world_edge_case_workbooks_raise_no_false_alarms():
+    """69 workbooks from a reader's test suite (pivots, dates, merged cells...): none is a casualty table."""
+    from tallycheck import check_workbooks
+
+    reports = check_workbooks(sorted(CALAMINE.glob("*.xls*")))
+    assert [(r.path.name, f.cell, f.rule) for r in reports for f in r.findings] == []
+    assert sorted(r.path.name for r in reports if not r.ok) == ["issue252.xlsx", "pass_protected.xlsx"]

@@ -122,3 +122,21 @@ def test_text_figures_are_intervals_not_false_alarms(write_book):
         ["C", 8_668_400, "about 17.9 million", "30 million"],  # a total rounded to tens of millions
     ]})
     assert flagged(check_workbook(path)) == {("S", "D3", "sum", "error"), ("S", "D4", "sum", "warning")}
+
+
+def test_a_list_of_dated_events_is_not_held_to_daily_series_rules(write_book):
+    path = write_book({"S": [
+        ["Date", "Place", "Killed"],
+        [date(2024, 3, 1), "A", 10],
+        [date(2024, 3, 1), "B", 4],
+        [date(2024, 1, 9), "C", 7],
+        [date(2024, 5, 2), "D", 1],
+    ]})
+    assert flagged(check_workbook(path)) == set()
+
+
+def test_pivot_tables_are_left_to_excel():
+    from conftest import CALAMINE
+
+    report = check_workbook(CALAMINE / "pivots.xlsx")
+    assert report.findings == [] and not any(t.sheet.startswith("PivotSheet") for t in report.tables)

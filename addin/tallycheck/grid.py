@@ -47,6 +47,7 @@ class Sheet:
     formats: dict[str, str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
+    pivots: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -173,6 +174,7 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
         if part:
             try:
                 _read_annotations(package.read(part), sheet, formats)
+                sheet.pivots = _pivot_ranges(package, names, part)
             except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {_reason(exc)}") from None
         sheets.append(sheet)
@@ -233,6 +235,22 @@ def _sheet_parts(package: zipfile.ZipFile, names: dict[str, str], workbook_part:
         if target in names:
             parts[sheet.get("name")] = names[target]
     return parts
+
+
+def _pivot_ranges(package: zipfile.ZipFile, names: dict[str, str], sheet_part: str) -> list[tuple[int, int, int, int]]:
+    """Where the sheet's pivot tables are: Excel computes them, so they are not the analyst's arithmetic."""
+    member = next((k for k, v in names.items() if v == sheet_part), sheet_part)
+    out = []
+    for kind, target in _targets(package, names, member).values():
+        if not kind.endswith("/pivotTable"):
+            continue
+        pivot = _read_xml(package, names, target)
+        location = pivot.find("{*}location") if pivot is not None else None
+        if location is not None and location.get("ref"):
+            first, _, last = location.get("ref").partition(":")
+            (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
+            out.append((r1, c1, r2, c2))
+    return out
 
 
 def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:

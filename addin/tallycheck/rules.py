@@ -236,7 +236,8 @@ def _pair_cumulative(table: Table) -> list[tuple[Column, Column | None]]:
     cums = table.columns_with("cumulative")
     changes = table.columns_with("change")
     if not cums and changes:
-        cums = [c for c in table.columns_with("count", "total") if c.index < changes[0].index] or table.columns_with("count", "total")
+        candidates = [c for c in table.columns_with("count", "total") if c.index < changes[0].index] or table.columns_with("count", "total")
+        cums = [c for c in candidates if _mostly_rising(table, c)]
     pairs: list[tuple[Column, Column | None]] = []
     for cum in cums:
         best = None
@@ -249,13 +250,28 @@ def _pair_cumulative(table: Table) -> list[tuple[Column, Column | None]]:
     return pairs
 
 
+def _mostly_rising(table: Table, col: Column) -> bool:
+    """A column with no "cumulative" header is taken for one only if it (nearly) never falls."""
+    values = [f.value for row in table.rows if row.kind == "body" and (f := table.figure(row.index, col.index)) is not None]
+    steps = [b - a for a, b in itertools.pairwise(values)]
+    return len(steps) >= 2 and sum(s >= 0 for s in steps) >= 0.9 * len(steps)
+
+
 def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
-    """Daily tallies: dates consecutive and unique, cum[t] - cum[t-1] = change[t], never falling."""
+    """Daily tallies: dates consecutive and unique, cum[t] - cum[t-1] = change[t], never falling.
+
+    Only a daily series is held to this: a table with a cumulative (or daily change) column whose
+    dates mostly step by one day. A list of events that merely has a date column is not.
+    """
     dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
     if len(dated) < 2:
         return
     date_col = next((c for c in table.columns if c.role == "date"), None)
-    if date_col is None:
+    pairs = _pair_cumulative(table)
+    if date_col is None or not pairs:
+        return
+    steps = [(b.date - a.date).days for a, b in itertools.pairwise(dated)]  # type: ignore[operator]
+    if sum(s == 1 for s in steps) < 0.5 * len(steps):
         return
     for prev, cur in itertools.pairwise(dated):
         gap = (cur.date - prev.date).days  # type: ignore[operator]
@@ -265,7 +281,7 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
                 table, kind="dates", rule="dates", cell=refs[1], cells=refs, found=(gap, gap), expected=(1, 1),
                 facts={"prev": prev.date, "cur": cur.date, "rows": (prev.index + 1, cur.index + 1)},
             )
-    for cum, change in _pair_cumulative(table):
+    for cum, change in pairs:
         for prev, cur in itertools.pairwise(dated):
             before, after = reader.figure(prev.index, cum.index), reader.figure(cur.index, cum.index)
             if before is None or after is None:

@@ -46,7 +46,7 @@ _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     ("high", re.compile(r"^\s*(?:high|upper|max|maximum|high estimate|upper bound)\s*$", re.I)),
     ("total", re.compile(r"\btotals?\b|^\s*sum\s*$|overall|всього|усього|разом|итого|всего|загалом", re.I)),
 ]
-_LABEL_HEADER_RE = re.compile(r"^\s*(?:year|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
+_LABEL_HEADER_RE = re.compile(r"^\s*(?:row labels|year|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
 
 
 @dataclass
@@ -121,6 +121,8 @@ def find_tables(sheet: Sheet) -> list[Table]:
     pending_text: list[str] = []
     for block in _blocks(sheet):
         for segment in _segments(sheet, block):
+            if _in_pivot(sheet, segment):
+                continue
             table = _table_from(sheet, segment, pending_text)
             if table is None:
                 text = _segment_text(sheet, segment)
@@ -132,6 +134,14 @@ def find_tables(sheet: Sheet) -> list[Table]:
             pending_text = []
             tables.append(table)
     return tables
+
+
+def _in_pivot(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]]) -> bool:
+    rows = [r for r, _ in segment]
+    cols = [c for _, cells in segment for c in cells]
+    return any(
+        r1 <= max(rows) and r2 >= min(rows) and c1 <= max(cols) and c2 >= min(cols) for r1, c1, r2, c2 in sheet.pivots
+    )
 
 
 def _refresh_context(table: Table) -> None:
