@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import large_series, small_folder  # noqa: E402
+from corpus import large_series, small_folder
 
 _MEASURE = (
     "import resource, subprocess, sys, time\n"
