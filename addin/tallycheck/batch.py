@@ -28,6 +28,7 @@ class Item:
     data: bytes | None = None
     mark: bool = False
     out: str | None = None
+    rules: str | None = None  # a rules file used instead of the tallycheck.toml found beside the workbook
 
 
 @dataclass
@@ -81,7 +82,8 @@ def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequenc
 
 def check_chunk(items: Sequence[Item]) -> list[Report]:
     """Check (and, when asked, mark) a chunk of workbooks: the unit of work of every executor."""
-    reports = check_workbooks([i.path for i in items], [i.data for i in items])
+    rules = Path(items[0].rules) if items and items[0].rules else None
+    reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules)
     for item, report in zip(items, reports, strict=True):
         if item.mark and report.ok:
             from .marks import MarkError, mark_workbook
@@ -123,6 +125,7 @@ def run(
     cache: object | None = None,
     changed: bool = False,
     on_result: Callable[[Report], None] | None = None,
+    rules: Path | None = None,
 ) -> RunResult:
     """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly."""
     from .cache import Cache, content_hash
@@ -144,7 +147,7 @@ def run(
                 continue
         out = (out_paths or {}).get(path)
         data = path.read_bytes() if scheduler and not mark and path.is_file() else None
-        todo.append((n, Item(str(path), data, mark, str(out) if out else None)))
+        todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None)))
 
     index = {id(item): n for n, item in todo}
     interrupted = False

@@ -84,6 +84,7 @@ def check(
     cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Where results are cached by content hash.")] = Path(".tallycheck_cache"),
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run on an existing Dask distributed scheduler (tcp://host:8786).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line when all is well.")] = False,
+    rules: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
 ) -> None:
     """Check workbooks and report every discrepancy by cell; changes nothing unless --mark."""
     from . import report as reports_
@@ -96,13 +97,14 @@ def check(
     if report is not None and report.suffix.lower() not in (".json", ".csv", ".xlsx", ".html"):
         typer.echo(f"tallycheck: --report {report}: use a .json, .csv, .xlsx or .html file name", err=True)
         raise typer.Exit(2)
+    _rules_or_exit(rules)
     files = _paths_or_exit(paths, include or (), exclude or ())
     out_paths = {f: _out_path(f, paths, out) for f in files} if out is not None else None
     cache = None if no_cache else Cache(cache_dir)
     with _progress(len(files), enabled=not quiet and sys.stderr.isatty()) as on_result:
         result = run(
             files, jobs=jobs, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
-            changed=changed, on_result=on_result,
+            changed=changed, on_result=on_result, rules=rules,
         )
     reports = result.reports
     for message in result.mark_errors:
@@ -158,6 +160,41 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[object], None]
             bar.update(task, advance=1, findings=seen)
 
         yield advance
+
+
+_RULES_HELP = "Rules file (tallycheck.toml, pyproject.toml or a workbook with a Rules sheet), instead of the tallycheck.toml found beside the workbooks."
+
+
+def _rules_or_exit(rules: Path | None) -> None:
+    if rules is not None and not rules.is_file():
+        typer.echo(f"tallycheck: --rules {rules}: no such file", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def explain(
+    paths: Annotated[list[Path], typer.Argument(help="Workbooks, or folders searched recursively.")],
+    rules: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+) -> None:
+    """Show, for each table found, the relations that will be checked and where each came from."""
+    from .explain import explain_text
+
+    _rules_or_exit(rules)
+    text, code = explain_text(_paths_or_exit(paths), rules)
+    typer.echo(text)
+    raise typer.Exit(code)
+
+
+@app.command()
+def schema(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Workbooks or folders; none: every kind's schema.")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+) -> None:
+    """Export the pandera schemas that check PATH's relations, as YAML (one document per kind)."""
+    from .explain import schema_yaml
+
+    _rules_or_exit(rules)
+    typer.echo(schema_yaml(_paths_or_exit(paths) if paths else [], rules), nl=False)
 
 
 @app.command()

@@ -86,8 +86,8 @@ def _formula_gap(table: Table, ref: str, part_refs: list[str]) -> list[str]:
         if (rb - ra + 1) * (cb - ca + 1) > 100_000:
             return []
         covered.update(cell_ref(r, c) for r in range(min(ra, rb), max(ra, rb) + 1) for c in range(min(ca, cb), max(ca, cb) + 1))
-    if not covered:
-        return []
+    if not covered or not covered.intersection(part_refs):
+        return []  # a formula over other cells (a column's SUM in a row total) leaves nothing out
     return [p for p in part_refs if p not in covered]
 
 

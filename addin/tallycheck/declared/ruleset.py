@@ -160,7 +160,8 @@ class RuleSet:
                             codes.add(float(value.replace(",", "")))
                     else:
                         codes.add(float(value))
-                self._note(table, entry, "missing values", 0)
+                entry.tables.append(table.name)
+                self._note(table, entry, "missing", 0)
         if codes:
             table.missing = frozenset(codes)
 
@@ -174,6 +175,11 @@ class RuleSet:
             compiled = self._compile(entry, table, reader)
             if compiled is None:
                 continue
+            seen = {_key(r) for r in declared}
+            stated = len(compiled.relations)
+            compiled.relations = [r for r in compiled.relations if _key(r) not in seen]  # stated twice: once
+            if stated and not compiled.relations:
+                compiled.kind = "duplicate"
             for rel in compiled.relations:
                 self._tag(rel, entry)
             declared.extend(compiled.relations)
