@@ -167,9 +167,13 @@ def test_a_truncated_real_workbook_is_refused(book: Path) -> None:
         mark_workbook(book, ONE)
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_missing_file_and_folders(book: Path, tmp_path: Path) -> None:
     with pytest.raises(MarkError, match="no such file"):
         mark_workbook(tmp_path / "absent.xlsx", ONE)
+    with pytest.raises(MarkError, match="is a folder"):
+        mark_workbook(tmp_path, ONE)
+    with pytest.raises(MarkError, match="is a folder"):
+        mark_workbook(book, ONE, out=tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,8 @@ def _patch(
     path: Path, out: Path | None, run: Callable[[PackageTarget], _T]
 ) -> tuple[Path, bool, _T]:
     dest = Path(out) if out is not None else path
+    if out is not None and dest.is_dir():
+        raise MarkError(dest, "is a folder; out= takes the path of the file to write")
     in_place = out is None or _same_file(path, dest)
     data, before = _read(path)  # first: "not a workbook" is the more useful reason
     if in_place:

@@ -7,6 +7,8 @@ already has a note on the cell, their runs stay as they are and ours follow; the
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import hashlib
 import json
 
@@ -14,6 +16,7 @@ from lxml import etree
 
 from ..refs import parse_a1
 from .ns import XML_NS, Dialect
+from .xmlio import xml_text
 
 AUTHOR = "tallycheck"
 _FONT = (("sz", "9"), ("color", None), ("rFont", "Tahoma"), ("family", "2"))
@@ -37,6 +40,18 @@ class Comments:
     def __init__(self, root: etree._Element, d: Dialect) -> None:
         self.root = root
         self.d = d
+        self._index: dict[tuple[int, int], etree._Element] | None = None
+        self._keys: list[tuple[int, int]] = []  # sorted keys of _index
+
+    def _by_cell(self) -> dict[tuple[int, int], etree._Element]:
+        """Comments by (row, column), built once: a sheet can hold thousands of notes."""
+        if self._index is None:
+            self._index = {}
+            for c in self._list().iterchildren(self.d.q("comment")):
+                with contextlib.suppress(ValueError):
+                    self._index.setdefault(parse_a1(c.get("ref", "")), c)
+            self._keys = sorted(self._index)
+        return self._index
 
     def _list(self) -> etree._Element:
         lst = self.root.find(self.d.q("commentList"))
@@ -51,14 +66,7 @@ class Comments:
 
     def find(self, ref: str) -> etree._Element | None:
         """The <comment> on a cell, if any."""
-        want = parse_a1(ref)
-        for c in self._list().iterchildren(self.d.q("comment")):
-            try:
-                if parse_a1(c.get("ref", "")) == want:
-                    return c
-            except ValueError:
-                continue
-        return None
+        return self._by_cell().get(parse_a1(ref))
 
     def __len__(self) -> int:
         return len(self._list().findall(self.d.q("comment")))
@@ -100,7 +108,7 @@ class Comments:
                 else:
                     el.set("val", val)
             t = etree.SubElement(r, self.d.q("t"))
-            t.text = xmlio_safe(text)
+            t.text = xml_text(text)
             t.set(f"{{{XML_NS}}}space", "preserve")
             runs.append(r)
         return runs
@@ -146,17 +154,28 @@ class Comments:
         return {"mode": "appended", "original": original, "ours": ours, "applied": _digest(text)}
 
     def _insert_sorted(self, comment: etree._Element) -> None:
-        lst = self._list()
-        key = _order(comment.get("ref", ""))
-        for c in lst.iterchildren(self.d.q("comment")):
-            if _order(c.get("ref", "")) > key:
-                c.addprevious(comment)
-                return
-        items = lst.findall(self.d.q("comment"))
-        if items:
-            items[-1].addnext(comment)
+        """Insert before the note of the next cell in reading order (Excel keeps them sorted)."""
+        index = self._by_cell()
+        key = parse_a1(comment.get("ref", ""))
+        at = bisect.bisect(self._keys, key)
+        if at < len(self._keys):
+            index[self._keys[at]].addprevious(comment)
         else:
-            lst.insert(0, comment)
+            items = self._list().findall(self.d.q("comment"))
+            if items:
+                items[-1].addnext(comment)
+            else:
+                self._list().insert(0, comment)
+        self._keys.insert(at, key)
+        index[key] = comment
+
+    def _forget(self, comment: etree._Element) -> None:
+        key = parse_a1(comment.get("ref", ""))
+        index = self._by_cell()
+        if index.get(key) is comment:
+            del index[key]
+            self._keys.remove(key)
+        comment.getparent().remove(comment)
 
     def remove(self, ref: str, token: dict[str, str]) -> bool:
         """Take our note away again; False if the note is gone or no longer ours."""
@@ -170,7 +189,7 @@ class Comments:
             ours = set(json.loads(token.get("ours", "[]")))
             others = [r for r in text if r.findtext(self.d.q("t")) not in ours]
             if _digest(text) == token.get("applied") or not others:
-                c.getparent().remove(c)
+                self._forget(c)
                 return True
             for r in text.findall(self.d.q("r")):
                 if r.findtext(self.d.q("t")) in ours:
@@ -189,15 +208,4 @@ class Comments:
                 found = True
         return found
 
-
-def _order(ref: str) -> tuple[int, int]:
-    try:
-        return parse_a1(ref)
-    except ValueError:
-        return (0, 0)
-
-
-def xmlio_safe(text: str) -> str:
-    """Text without the control characters XML 1.0 cannot carry."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
 

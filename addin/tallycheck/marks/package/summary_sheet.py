@@ -12,9 +12,9 @@ from lxml import etree
 
 from ..plan import FILLS, Summary
 from ..refs import a1, column_letters
-from .comments import xmlio_safe
 from .ns import XML_NS, Dialect
 from .styles import Styles
+from .xmlio import xml_text
 
 _WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
 _HEADER_ROW = 5
@@ -32,6 +32,7 @@ def render(summary: Summary, styles: Styles, d: Dialect) -> etree._Element:
     root = etree.Element(q("worksheet"), nsmap={None: d.main, "r": d.r})
     pr = etree.SubElement(root, q("sheetPr"))
     etree.SubElement(pr, q("tabColor")).set("rgb", "FFC00000")
+    etree.SubElement(pr, q("pageSetUpPr")).set("fitToPage", "1")
     last_row = _HEADER_ROW + len(summary.rows)
     etree.SubElement(root, q("dimension")).set(
         "ref", f"A1:{column_letters(len(summary.headers))}{last_row}"
@@ -80,7 +81,7 @@ def render(summary: Summary, styles: Styles, d: Dialect) -> etree._Element:
                 return
         el.set("t", "inlineStr")
         t = etree.SubElement(etree.SubElement(el, q("is")), q("t"))
-        t.text = xmlio_safe(str(value))[:_MAX_TEXT]
+        t.text = xml_text(str(value))[:_MAX_TEXT]
         if t.text != t.text.strip():
             t.set(f"{{{XML_NS}}}space", "preserve")
 
@@ -113,4 +114,8 @@ def render(summary: Summary, styles: Styles, d: Dialect) -> etree._Element:
     for side, value in (("left", "0.7"), ("right", "0.7"), ("top", "0.75"), ("bottom", "0.75"),
                         ("header", "0.3"), ("footer", "0.3")):
         margins.set(side, value)
+    setup = etree.SubElement(root, q("pageSetup"))
+    setup.set("orientation", "landscape")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
     return root

@@ -82,32 +82,33 @@ class Vml:
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         _keep_html_pairs(root)
-
-    def _notes(self):
-        for shape in self.root.iter(_v("shape")):
+        self._notes: dict[tuple[str, str], etree._Element] = {}
+        self._ids: set[int] = set()  # shape numbers in use (_x0000_sNNNN)
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                for attr in ("id", _o("spid")):
+                    m = _SHAPE_ID.fullmatch(el.get(attr, "") or "")
+                    if m:
+                        self._ids.add(int(m.group(1)))
+        self._max_id = max(self._ids, default=0)
+        for shape in root.iter(_v("shape")):
             data = shape.find(_x("ClientData"))
             if data is not None and data.get("ObjectType") == "Note":
-                yield shape, data
+                key = (data.findtext(_x("Row")) or "", data.findtext(_x("Column")) or "")
+                self._notes.setdefault(key, shape)
 
     def note(self, row0: int, col0: int) -> etree._Element | None:
         """The note shape anchored to a cell (0-based row and column), if any."""
-        for shape, data in self._notes():
-            if (data.findtext(_x("Row")), data.findtext(_x("Column"))) == (str(row0), str(col0)):
-                return shape
-        return None
-
-    def has_notes(self) -> bool:
-        """Whether any note shape is left."""
-        return next(self._notes(), None) is not None
+        return self._notes.get((str(row0), str(col0)))
 
     def has_shapes(self) -> bool:
         """Whether any shape at all is left (a button keeps the drawing alive)."""
         return any(True for _ in self.root.iter(_v("shape")))
 
     def _next_shape_id(self, drawing_id: int) -> int:
-        used = [int(m.group(1)) for s in self.root.iter() for m in [_SHAPE_ID.fullmatch(
-            s.get("id", "") or "")] if m]
-        return max([drawing_id * 1024, *used]) + 1
+        self._max_id = max(self._max_id, drawing_id * 1024) + 1
+        self._ids.add(self._max_id)
+        return self._max_id
 
     def add_note(self, row0: int, col0: int, rows: int, drawing_id: int) -> None:
         """Add a hidden note box for a cell, sized for `rows` default rows of text."""
@@ -131,7 +132,7 @@ class Vml:
             "style",
             f"position:absolute;margin-left:{left:g}pt;margin-top:{top:g}pt;"
             f"width:{NOTE_COLUMNS * _COL_PX * 0.75:g}pt;height:{rows * _ROW_PX * 0.75:g}pt;"
-            f"z-index:{sum(1 for _ in self.root.iter(_v('shape')))};visibility:hidden",
+            f"z-index:{len(self._notes) + 1};visibility:hidden",
         )
         shape.set("fillcolor", "#ffffe1")
         shape.set(_o("insetmode"), "auto")
@@ -154,13 +155,18 @@ class Vml:
         etree.SubElement(data, _x("AutoFill")).text = "False"
         etree.SubElement(data, _x("Row")).text = str(row0)
         etree.SubElement(data, _x("Column")).text = str(col0)
+        self._notes[(str(row0), str(col0))] = shape
 
     def remove_note(self, row0: int, col0: int) -> bool:
         """Remove the note box of a cell."""
-        shape = self.note(row0, col0)
+        shape = self._notes.pop((str(row0), str(col0)), None)
         if shape is None:
             return False
         shape.getparent().remove(shape)
+        m = _SHAPE_ID.fullmatch(shape.get("id", "") or "")
+        if m:  # so that marking again numbers its shapes as the first run did
+            self._ids.discard(int(m.group(1)))
+            self._max_id = max(self._ids, default=0)
         return True
 
     def grow_note(self, row0: int, col0: int, rows: int) -> tuple[str, str] | None:

@@ -68,4 +68,12 @@ def serialize(root: etree._Element, original: bytes | None, default_prologue: by
     return prologue(original) + etree.tostring(root, encoding="UTF-8") + tail
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text without the characters XML 1.0 cannot carry (a finding's message may hold any)."""
+    return _NOT_XML.sub("", text)
+
+
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
