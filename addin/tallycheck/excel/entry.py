@@ -1,0 +1,289 @@
+"""What the Tally Check buttons run (VBA ``RunPython``): validate, clear, show, on the open workbook.
+
+Each function takes the calling workbook with ``xlwings.Book.caller()`` (the add-in's VBA passes
+the active workbook; when the caller is the add-in itself, the active workbook is used), reads it
+with tallycheck.excel.book, runs the same engine as the command line and marks through the same
+marking logic (tallycheck.marks.logic) with tallycheck.excel.target.XlwingsTarget. While it runs,
+Excel's status bar says so; when done, a message box gives the counts; anything that goes wrong
+becomes a sentence in a message box, never a traceback (the traceback goes to a log file named in
+the message). Each returns a dict of what it did, for tests and for callers from Python.
+
+The VBA calls ``run(action)`` so that a missing or broken install can still be reported in words.
+Imports are lazy: a click starts a fresh Python, and every module not imported is time saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+TITLE = "Tally Check"
+ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked")
+_MAX_MESSAGE = 1000  # a message box shows about this much before it gets unwieldy
+
+
+class Stop(Exception):
+    """A reason to stop that the user can act on; shown as is."""
+
+
+def run(action: str) -> bool:
+    """Run one button's action by name (what the VBA calls); True when the action exists."""
+    if action not in ACTIONS:
+        _alert(None, f"Unknown Tally Check action {action!r}.", critical=True)
+        return True
+    globals()[action]()
+    return True
+
+
+# -- the buttons -----------------------------------------------------------------------------------
+def validate_workbook(book: Any = None) -> dict[str, Any]:
+    """Check every table of the active workbook and mark what does not add up."""
+    return _guarded("validate the workbook", book, lambda b: _validate(b, None))
+
+
+def validate_sheet(book: Any = None) -> dict[str, Any]:
+    """Check the tables of the active sheet only; its marks replace the previous run's."""
+    def action(b: Any) -> dict[str, Any]:
+        return _validate(b, b.sheets.active.name)
+
+    return _guarded("validate this sheet", book, action)
+
+
+def clear_marks(book: Any = None) -> dict[str, Any]:
+    """Remove every mark Tally Check made, restoring fills and notes exactly."""
+    return _guarded("clear the marks", book, _clear)
+
+
+def show_summary(book: Any = None) -> dict[str, Any]:
+    """Go to the summary sheet of the last run."""
+    return _guarded("show the summary", book, _show_summary)
+
+
+def show_checked(book: Any = None) -> dict[str, Any]:
+    """Say which tables and relations Tally Check finds in the workbook (changes nothing)."""
+    return _guarded("list what is checked", book, _show_checked)
+
+
+# -- plumbing --------------------------------------------------------------------------------------
+def caller_book() -> Any:
+    """The workbook the button was pressed in (not the add-in itself)."""
+    import xlwings as xw
+
+    book = xw.Book.caller()
+    if str(book.name).lower().endswith((".xlam", ".xla")):
+        book = book.app.books.active
+    return book
+
+
+def _alert(book: Any, text: str, *, critical: bool = False) -> None:
+    if book is None:
+        return
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"
+    book.app.alert(text, title=TITLE, mode="critical" if critical else "info")
+
+
+def _status(book: Any, text: str | bool) -> None:
+    with contextlib.suppress(Exception):
+        book.app.status_bar = text
+
+
+def _guarded(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Run an action with feedback: status bar while running, a message box at the end."""
+    try:
+        book = book if book is not None else caller_book()
+    except Exception as exc:
+        _log(exc)
+        return {"ok": False, "error": f"Tally Check could not find the workbook to {what}: {exc}"}
+    if book is None:
+        return {"ok": False, "error": "no workbook is open"}
+    try:
+        book.name  # noqa: B018 - the add-in alone is open: there is no active workbook
+    except Exception:
+        return {"ok": False, "error": "no workbook is open"}
+    started = time.perf_counter()
+    app = book.app
+    screen = None
+    try:
+        screen = app.screen_updating
+        app.screen_updating = False
+    except Exception:
+        screen = None
+    try:
+        _status(book, f"Tally Check: working on {book.name}…")
+        result = action(book)
+        result.setdefault("ok", True)
+    except Stop as exc:
+        result = {"ok": False, "error": str(exc)}
+    except Exception as exc:  # a readable sentence, never a traceback
+        from ..grid import WorkbookError
+        from ..marks.errors import MarkError
+
+        if isinstance(exc, (MarkError, WorkbookError)):
+            reason = exc.reason
+        else:
+            log = _log(exc)
+            reason = f"{type(exc).__name__}: {exc}" + (f"\n\nDetails were written to {log}" if log else "")
+        result = {"ok": False, "error": f"Tally Check could not {what}.\n\n{reason}"}
+    finally:
+        if screen is not None:
+            with contextlib.suppress(Exception):
+                app.screen_updating = screen
+        _status(book, False)
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    message = result.get("message") or result.get("error")
+    if message:
+        _alert(book, message, critical=not result["ok"])
+    return result
+
+
+def _log(exc: BaseException) -> str | None:
+    """Write the traceback where a developer can find it; return the path."""
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    try:
+        path = Path(tempfile.gettempdir()) / "tallycheck-excel-error.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return None
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _counts(errors: int, warnings: int) -> str:
+    e = f"{errors} error" + ("" if errors == 1 else "s")
+    w = f"{warnings} warning" + ("" if warnings == 1 else "s")
+    return f"{e} and {w}"
+
+
+def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from ..engine import check_books
+    from ..marks.logic import apply_marks
+    from .book import read_book
+    from .target import XlwingsTarget
+
+    _status(book, f"Tally Check: reading {book.name}…")
+    grid = read_book(book, [only_sheet] if only_sheet else None)
+    _status(book, f"Tally Check: checking {book.name}…")
+    report = check_books([grid])[0]
+    scope = f"sheet {only_sheet!r}" if only_sheet else book.name
+    if not report.tables:
+        raise Stop(
+            f"Nothing to check in {scope}: Tally Check found no table of figures.\n\n"
+            "A table needs a header row (Killed, Wounded, Total, Per day, ...) above columns of "
+            "numbers. 'What is checked' lists what it finds."
+        )
+    target = XlwingsTarget(book)
+    findings = report.findings
+    from . import xlapi
+
+    previous = target.read_record()
+    touched = {f.sheet for f in findings} | ({c.sheet for c in previous.cells} if previous else set())
+    blocked = xlapi.protected(book, [s for s in book.sheets if s.name in touched])
+    if not findings:
+        blocked = [b for b in blocked if b != "the workbook structure"]
+    if blocked:
+        raise Stop(
+            f"Found {_counts(report.errors, report.warnings)} in {scope}, but cannot mark them: "
+            f"{', '.join(blocked)} {'is' if len(blocked) == 1 else 'are'} protected.\n\n"
+            "Unprotect it (Review > Unprotect Sheet / Protect Workbook) and click again."
+        )
+    _status(book, f"Tally Check: marking {len(findings)} finding(s) in {book.name}…")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    result = apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
+    tables = len(report.tables)
+    lines = [
+        f"{_counts(report.errors, report.warnings)} in {tables} table{'s' if tables != 1 else ''} "
+        f"of {scope}."
+    ]
+    if result.cells:
+        lines.append(
+            f"Marked {result.cells} cell{'s' if result.cells != 1 else ''} (red: error, amber: "
+            f"warning; hover for the note). Every finding is listed on the sheet "
+            f"'{result.summary_sheet}'."
+        )
+    else:
+        lines.append("Everything adds up." + (" Earlier marks were removed." if result.cleared else ""))
+    if result.notes_skipped:
+        lines.append("No note on " + ", ".join(result.notes_skipped) + " (they have a threaded comment).")
+    if only_sheet:
+        lines.append("Only this sheet was checked; marks from an earlier run were replaced.")
+    return {
+        "message": "\n\n".join(lines), "errors": report.errors, "warnings": report.warnings,
+        "tables": tables, "cells": result.cells, "cleared": result.cleared,
+        "summary_sheet": result.summary_sheet, "findings": findings, "report": report,
+    }
+
+
+def _clear(book: Any) -> dict[str, Any]:
+    from ..marks.logic import clear_marks as clear
+    from . import xlapi
+    from .target import XlwingsTarget
+
+    target = XlwingsTarget(book)
+    record = target.read_record()
+    if record is None:
+        return {"message": f"There are no Tally Check marks in {book.name}.", "cleared": 0}
+    sheets = sorted({c.sheet for c in record.cells})
+    blocked = xlapi.protected(book, [s for s in book.sheets if s.name in sheets])
+    if blocked:
+        raise Stop(f"Cannot clear the marks: {', '.join(blocked)} is protected. Unprotect it and click again.")
+    restored = clear(target)
+    return {
+        "message": f"Removed the marks from {restored} cell{'s' if restored != 1 else ''} and the summary sheet "
+        f"of {book.name}.",
+        "cleared": restored,
+    }
+
+
+def _show_summary(book: Any) -> dict[str, Any]:
+    from .target import XlwingsTarget, is_summary_title
+
+    name = XlwingsTarget(book).summary_name()
+    if name is None:
+        name = next(
+            (s.name for s in book.sheets
+             if s.name.lower().startswith("tallycheck") and is_summary_title(s.range("A1").value)),
+            None,
+        )
+    if name is None:
+        raise Stop(f"There is no Tally Check summary in {book.name} yet: click 'Validate workbook' first.")
+    book.sheets[name].activate()
+    return {"sheet": name}
+
+
+def describe(report: Any) -> str:
+    """Which tables and relations the engine found, one line a table."""
+    lines = []
+    for t in report.tables:
+        rels = ", ".join(f"{rule} ×{n}" for rule, n in sorted(t.relations.items())) or "no relation to check"
+        title = f" “{t.title}”" if t.title else ""
+        lines.append(f"{t.sheet} ▸ {t.name}{title}: {rels}")
+    return "\n".join(lines)
+
+
+def _show_checked(book: Any) -> dict[str, Any]:
+    from ..engine import check_books
+    from .book import read_book
+
+    report = check_books([read_book(book)])[0]
+    if not report.tables:
+        raise Stop(f"Tally Check finds no table of figures in {book.name}, so there is nothing to check.")
+    relations = sum(sum(t.relations.values()) for t in report.tables)
+    head = (
+        f"Tally Check finds {len(report.tables)} table{'s' if len(report.tables) != 1 else ''} and "
+        f"{relations} relation{'s' if relations != 1 else ''} to check in {book.name}:"
+    )
+    return {"message": head + "\n\n" + describe(report), "tables": len(report.tables), "relations": relations,
+            "report": report}

@@ -1,0 +1,351 @@
+"""MarkTarget for a workbook open in Excel, through xlwings: the same marks as a marked file.
+
+tallycheck.marks.logic does the deciding (which cells, which notes, replace the previous run,
+restore exactly); this class only carries each operation out on the live book:
+
+- fill: ``Range.color`` (the cell's own fill is described first, pattern and theme colour
+  included, so clear puts it back exactly);
+- note: ``Range.add_note`` / ``Note.text``, with the same bold heading and words as a file's note;
+  a note the analyst already has keeps its text and formatting, ours follows it;
+- summary: a worksheet added after the last one (``book.sheets.add(after=...)``), filled in one
+  write, with internal hyperlinks to each finding's cell;
+- restore record: the same XML document a marked file keeps, in the workbook's custom XML parts
+  (``Workbook.CustomXMLParts``). Excel saves those as ``customXml/itemN.xml``, which is exactly
+  where ``tallycheck clear`` looks, so a workbook marked here and saved can be cleared from the
+  command line, and one marked from the command line can be cleared with the button.
+
+Tokens written here carry ``via=excel`` and describe cells in words both targets understand
+(a fill as pattern + colours, a note by the text of its runs, the summary by sheet name).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..marks.errors import MarkError
+from ..marks.plan import FILLS, SUMMARY_SHEET, Summary
+from ..marks.record import NAMESPACE, MarkRecord, Token
+from . import xlapi
+
+#: record.state["target"]["kind"] for records written by this target.
+KIND = "excel"
+_FORBIDDEN = set("[]:*?/\\")
+_TEXT_LIMIT = 32_767
+_WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
+_HEADER_ROW = 5
+_LINK_RGB = (0x05, 0x63, 0xC1)
+_TAB = "FFC00000"
+
+
+def is_summary_title(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("tallycheck: ")
+
+
+class XlwingsTarget:
+    """A live xlwings Book as a MarkTarget (see tallycheck.marks.target)."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self._sheets: dict[str, Any] | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _by_name(self) -> dict[str, Any]:
+        if self._sheets is None:
+            self._sheets = {s.name: s for s in self.book.sheets}
+        return self._sheets
+
+    def _find(self, name: str) -> Any | None:
+        sheets = self._by_name()
+        if name in sheets:
+            return sheets[name]
+        folded = name.casefold()
+        return next((s for n, s in sheets.items() if n.casefold() == folded), None)
+
+    def _cell(self, key: str, cell: str) -> Any | None:
+        sheet = self._find(key)
+        return sheet.range(cell) if sheet is not None else None
+
+    # -- MarkTarget ---------------------------------------------------------------------------
+    def sheet_key(self, sheet: str) -> str:
+        """The sheet's name: Excel's object model has no other id that survives a save."""
+        found = self._find(sheet)
+        if found is None:
+            raise MarkError(None, f"the workbook has no worksheet named {sheet!r}")
+        return found.name
+
+    def paint(self, key: str, cell: str, rgb: str) -> Token:
+        rng = self._cell(key, cell)
+        if rng is None:
+            raise MarkError(None, f"the workbook has no worksheet named {key!r}")
+        was = xlapi.fill_state(rng)
+        xlapi.paint_solid(rng, rgb)
+        token = {"via": KIND, "applied": rgb}
+        token.update({f"was.{k}": v for k, v in was.items()})
+        return token
+
+    def unpaint(self, key: str, cell: str, token: Token) -> bool:
+        """Put the cell's own fill back, if it still shows ours."""
+        rng = self._cell(key, cell)
+        if rng is None:
+            return False
+        now = rng.color
+        if token.get("via") == KIND:
+            ours = {_rgb_tuple(token.get("applied"))}
+        else:  # a file's token: its "applied" is a style index; any of our fills will do
+            ours = {_rgb_tuple(v) for v in FILLS.values()}
+        if now is None or tuple(now) not in ours:
+            return False
+        was = {k[4:]: v for k, v in token.items() if k.startswith("was.")}
+        xlapi.restore_fill(rng, was or {"pattern": "none"})
+        return True
+
+    def add_note(self, key: str, cell: str, blocks: Sequence[tuple[str, bool]]) -> Token:
+        rng = self._cell(key, cell)
+        if rng is None:
+            raise MarkError(None, f"the workbook has no worksheet named {key!r}")
+        if _threaded(rng):
+            return {"via": KIND, "mode": "skipped"}
+        runs = [text for text, _ in blocks]
+        heading = next((text for text, bold in blocks if bold), "")
+        note = rng.note
+        width, height = _box(runs)
+        if note is None:
+            text = "".join(runs)[:_TEXT_LIMIT]
+            note = rng.add_note(text)
+            _embolden(note, 1, runs, blocks)
+            xlapi.set_note_size(note, width, height)
+            return {"via": KIND, "mode": "new", "ours": json.dumps(runs), "shape": "added"}
+        original = note.text or ""
+        runs = ["\n\n" + runs[0], *runs[1:]]
+        size = xlapi.note_size(note)
+        xlapi.append_text(note, "".join(runs))
+        xlapi.set_bold(note, xlapi.u16(original) + 1, 2 + xlapi.u16(heading), True)
+        _embolden(note, xlapi.u16(original) + 1 + xlapi.u16(runs[0]), runs[1:], blocks[1:])
+        token = {"via": KIND, "mode": "appended", "ours": json.dumps(runs)}
+        if size is not None:
+            token["size"] = f"{size[0]:g},{size[1]:g}"
+            xlapi.set_note_size(note, max(size[0], width), max(size[1], height))
+        return token
+
+    def remove_note(self, key: str, cell: str, token: Token) -> bool:
+        """Cut our text out of the note; the note goes if nothing else is left in it."""
+        if token.get("mode") not in ("new", "appended"):
+            return False
+        rng = self._cell(key, cell)
+        note = rng.note if rng is not None else None
+        if note is None:
+            return False
+        ours = "".join(json.loads(token.get("ours", "[]")))
+        text = note.text or ""
+        at = text.rfind(ours) if ours else -1
+        if at < 0:
+            return False
+        rest = text[:at] + text[at + len(ours) :]
+        if not rest.strip() and token.get("mode") == "new":
+            note.delete()
+            return True
+        xlapi.cut_text(note, xlapi.u16(text[:at]) + 1, xlapi.u16(ours))
+        if "size" in token:
+            w, _, h = token["size"].partition(",")
+            xlapi.set_note_size(note, float(w), float(h))
+        return True
+
+    def add_summary(self, summary: Summary, previous: Token | None) -> Token:
+        """Refill the previous run's summary sheet where it is, or add one after the last sheet."""
+        sheet = self._summary_sheet(previous) if previous else None
+        if sheet is not None:
+            sheet.clear()
+        else:
+            name = self._unique_name(SUMMARY_SHEET)
+            last = self.book.sheets[len(self.book.sheets) - 1]
+            sheet = self.book.sheets.add(name=name, after=last)
+            self._sheets = None
+        _render(sheet, summary)
+        return {"via": KIND, "name": sheet.name}
+
+    def remove_summary(self, token: Token) -> bool:
+        sheet = self._summary_sheet(token)
+        if sheet is None:
+            return False
+        sheet.delete()
+        self._sheets = None
+        return True
+
+    def read_record(self) -> MarkRecord | None:
+        """The record in the workbook's custom XML parts, keys as this target spells them."""
+        if not xlapi.custom_xml_supported(self.book):
+            return None
+        for xml in reversed(xlapi.read_custom_xml(self.book, NAMESPACE)):
+            record = MarkRecord.from_xml(xml.encode("utf-8"))
+            if record is None:
+                continue
+            if record.state.get("target", {}).get("kind") != KIND:
+                for c in record.cells:  # a file's record keys sheets by sheetId: use the names
+                    c.key = c.sheet
+            return record
+        return None
+
+    def release(self, record: MarkRecord) -> None:
+        """Nothing workbook-wide to free: Excel manages its own cell formats."""
+
+    def write_record(self, record: MarkRecord | None) -> None:
+        if record is None:
+            xlapi.write_custom_xml(self.book, NAMESPACE, None)
+            return
+        record.state["target"] = {"kind": KIND}
+        xml = record.to_xml().decode("utf-8")
+        xml = xml[xml.index("?>") + 2 :] if xml.startswith("<?xml") else xml
+        xlapi.write_custom_xml(self.book, NAMESPACE, xml)
+
+    # -- summary helpers -------------------------------------------------------------------------
+    def _summary_sheet(self, token: Token | None) -> Any | None:
+        name = (token or {}).get("name")
+        sheet = self._find(name) if name else None
+        if sheet is None or sheet.name != name:
+            return None
+        return sheet if is_summary_title(sheet.range("A1").value) else None
+
+    def _unique_name(self, base: str) -> str:
+        base = "".join("_" if ch in _FORBIDDEN else ch for ch in base)[:31]
+        taken = {n.casefold() for n in self._by_name()}
+        name, n = base, 1
+        while name.casefold() in taken:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        return name
+
+    def summary_name(self) -> str | None:
+        """The summary sheet the last run added, if it is still there."""
+        record = self.read_record()
+        if record is None or not record.summary:
+            return None
+        sheet = self._summary_sheet(record.summary)
+        return sheet.name if sheet is not None else None
+
+
+def _rgb_tuple(argb: str | None) -> tuple[int, int, int] | None:
+    if not argb:
+        return None
+    rgb = argb[-6:]
+    return int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16)
+
+
+def _threaded(rng: Any) -> bool:
+    """A modern threaded comment: Excel keeps notes out of such cells."""
+    try:
+        return rng.comment is not None
+    except Exception:  # older Excel, or a platform without threaded comments
+        return False
+
+
+def _embolden(note: Any, start: int, runs: Sequence[str], blocks: Sequence[tuple[str, bool]]) -> None:
+    """Give each run its bold flag, as the file's rich-text runs have it."""
+    at = start
+    for text, (_, bold) in zip(runs, blocks, strict=False):
+        n = xlapi.u16(text)
+        if bold:
+            xlapi.set_bold(note, at, n, True)
+        at += n
+
+
+def _box(runs: Sequence[str]) -> tuple[float, float]:
+    """The size a file's note box gets for this text, in points."""
+    from ..marks.package import vml
+
+    rows = vml.note_rows("".join(runs))
+    return vml.NOTE_COLUMNS * 64 * 0.75, rows * 20 * 0.75
+
+
+def _cell_value(value: object) -> object:
+    """What to write so that Excel keeps it as it is: numbers as numbers, text as text."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value)[:_TEXT_LIMIT]
+    return "'" + text if _coercible(text) else text
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _coercible(text: str) -> bool:
+    """Whether Excel would turn typed text into a number, date, boolean or formula."""
+    import re
+
+    if not text or text[0] in "=+-@'":
+        return bool(text)
+    if text.strip().upper() in ("TRUE", "FALSE"):
+        return True
+    if len(text) > 40:
+        return False
+    if re.fullmatch(r"[\s\d.,:/%$€£()eE-]+", text) and any(ch.isdigit() for ch in text):
+        return True
+    low = text.lower()
+    return any(ch.isdigit() for ch in text) and any(m in low for m in _MONTHS)
+
+
+def _render(sheet: Any, summary: Summary) -> None:
+    """The summary sheet's cells, written as few calls as Excel allows."""
+    from ..marks.package.summary_sheet import quote_sheet
+    from ..marks.refs import a1
+
+    width = len(summary.headers)
+    rows: list[list[object]] = [[summary.title] + [None] * (width - 1)]
+    lines = list(summary.lines[: _HEADER_ROW - 2])
+    for line in lines:
+        rows.append([line] + [None] * (width - 1))
+    while len(rows) < _HEADER_ROW - 1:
+        rows.append([None] * width)
+    rows.append(list(summary.headers))
+    for item in summary.rows:
+        rows.append(list(item.values()))
+    sheet.range((1, 1)).resize(len(rows), width).value = [[_cell_value(v) for v in r] for r in rows]
+
+    for i, w in enumerate(_WIDTHS[:width], start=1):
+        sheet.range((1, i)).column_width = w
+    sheet.range("A1").font.bold = True
+    sheet.range("A1").font.size = 14
+    header = sheet.range((_HEADER_ROW, 1)).resize(1, width)
+    header.font.bold = True
+    ints: list[str] = []
+    by_severity: dict[str, list[str]] = {}
+    for n, item in enumerate(summary.rows, start=_HEADER_ROW + 1):
+        link = sheet.range((n, 2))
+        xlapi.add_internal_link(link, f"{quote_sheet(item.sheet)}!{item.cell}", item.cell)
+        if item.severity in FILLS:
+            by_severity.setdefault(item.severity, []).append(a1(n, 4))
+        for c, value in enumerate(item.values(), start=1):
+            if c in (2, 4):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+                ints.append(a1(n, c))
+    if summary.rows:
+        links = sheet.range(f"B{_HEADER_ROW + 1}:B{_HEADER_ROW + len(summary.rows)}")
+        links.font.color = _LINK_RGB
+        xlapi.underline(links)
+    for severity, refs in by_severity.items():
+        for chunk in _chunks(refs):
+            sheet.range(chunk).color = "#" + FILLS[severity][-6:]
+    for chunk in _chunks(ints):
+        sheet.range(chunk).number_format = "#,##0"
+    xlapi.tab_color(sheet, _TAB)
+    xlapi.freeze_rows(sheet, _HEADER_ROW)
+
+
+def _chunks(refs: list[str], limit: int = 250) -> list[str]:
+    """Comma-joined addresses Excel accepts as one range (its address argument stops at 255)."""
+    out: list[str] = []
+    current = ""
+    for ref in refs:
+        if current and len(current) + 1 + len(ref) > limit:
+            out.append(current)
+            current = ref
+        else:
+            current = f"{current},{ref}" if current else ref
+    if current:
+        out.append(current)
+    return out
