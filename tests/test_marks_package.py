@@ -245,6 +245,16 @@ def test_new_findings_replace_stale_marks(book: Path) -> None:
     assert "tallycheck" not in _openpyxl(book).sheetnames
 
 
+def test_findings_on_the_previous_summary_sheet_are_ignored(book: Path) -> None:
+    mark_workbook(book, FINDINGS)
+    # A checker that reads every sheet may take the summary's Expected/Found columns for a table.
+    again = mark_workbook(book, [*FINDINGS, Finding("sum", "error", "tallycheck", "G6", ("E6", "F6", "G6"),
+                                                     -1000, 1000, 0, "Difference should be Found - Expected")])
+    assert again.cells == len(MARKED)
+    ws = _openpyxl(book)["tallycheck"]
+    assert ws["G6"].comment is None and ws.max_row == 5 + len(FINDINGS)
+
+
 def test_out_leaves_the_original_byte_identical(original: Path, book: Path, tmp_path: Path) -> None:
     out = tmp_path / "copies" / "nested" / ("marked" + book.suffix)
     summary = mark_workbook(book, FINDINGS, out=out)

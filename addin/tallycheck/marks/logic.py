@@ -24,10 +24,16 @@ class MarkResult:
 def apply_marks(
     target: MarkTarget, findings: Sequence[Finding], *, version: str, when: str, workbook: str
 ) -> MarkResult:
-    """Replace any previous marks by marks for these findings (none: just clear)."""
+    """Replace any previous marks by marks for these findings (none: just clear).
+
+    Findings on the previous run's summary sheet (a checker reading every sheet may see its
+    figures as a table) are ignored: that sheet is about to be replaced.
+    """
+    previous = target.read_record()
+    if previous is not None and previous.summary.get("name"):
+        findings = [f for f in findings if f.sheet != previous.summary["name"]]
     marks = plan(findings)  # bad cell references fail here, before anything changes
     keys = {m.sheet: target.sheet_key(m.sheet) for m in marks}  # so do missing sheets
-    previous = target.read_record()
     cleared = _undo(target, previous, keep_summary=bool(marks)) if previous is not None else 0
     if not marks:
         if previous is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import PatchRefused
-from ..plan import Summary
+from ..plan import SUMMARY_SHEET, Summary
 from ..record import MarkRecord, Token
 from ..refs import parse_a1
 from . import summary_sheet, vml
@@ -282,7 +282,7 @@ class PackageTarget:
             self.pkg.put_xml(entry.part, summary_sheet.render(summary, self.styles, self.d))
             return {"sheetId": entry.sheet_id, "name": entry.name, "part": entry.part,
                     "rid": entry.rid}
-        name = self.wb.unique_name("tallycheck")
+        name = self.wb.unique_name(SUMMARY_SHEET)
         part = self.pkg.unused_name(self._path("worksheets", "sheet{}.xml"))
         self.pkg.put_xml(part, summary_sheet.render(summary, self.styles, self.d))
         self.pkg.content_types.declare(part, CT_WORKSHEET)
