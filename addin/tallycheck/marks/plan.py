@@ -115,11 +115,6 @@ def note_blocks(mark: CellMark, version: str) -> list[tuple[str, bool]]:
     return [(heading, True), (body, False)]
 
 
-def note_text(mark: CellMark, version: str) -> str:
-    """The note as one string."""
-    return "".join(text for text, _ in note_blocks(mark, version))
-
-
 @dataclass(frozen=True)
 class SummaryRow:
     """One finding as a row of the summary sheet."""

@@ -7,7 +7,6 @@ Everything else stays the source archive's bytes.
 
 from __future__ import annotations
 
-import posixpath
 import zlib
 from typing import BinaryIO
 
@@ -75,11 +74,6 @@ class Package:
         if actual in self._bytes:
             return self._bytes[actual]
         return self.source.read(actual)
-
-    def original(self, part: str) -> bytes | None:
-        """A part's bytes in the source archive, or None if it is new."""
-        actual = self._lower.get(part.lower())
-        return self.source.read(actual) if actual is not None else None
 
     def xml(self, part: str) -> etree._Element:
         """A part's lxml root, parsed once; edit it and call touch()."""
@@ -194,11 +188,6 @@ class Package:
         first = min(self.source.members, key=lambda m: m.header_offset, default=None)
         date_time = first.date_time if first is not None else (0, 0x21)
         write_package(out, self.source, changed, self._removed, self._added, date_time)
-
-    @staticmethod
-    def folder(part: str) -> str:
-        """The folder of a part name ('' for the package root)."""
-        return posixpath.dirname(part)
 
 
 def _rels_name(source: str) -> str:

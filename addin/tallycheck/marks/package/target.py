@@ -77,7 +77,8 @@ class PackageTarget:
 
     # -- helpers ------------------------------------------------------------------------------
     def _path(self, *names: str) -> str:
-        return posixpath.join(self.folder, *names) if self.folder else posixpath.join(*names)
+        """A new part's name beside the workbook part (xl/... in every workbook Excel writes)."""
+        return posixpath.join(self.folder, *names)
 
     @property
     def styles(self) -> Styles:
