@@ -187,8 +187,8 @@ class RuleSet:
             entry.relations += len(compiled.relations)
             self._note(table, entry, compiled.kind, len(compiled.relations))
         direct = list(reader.uncached.values())  # formulas without cached values, the declared rules' too
-        taken = {_key(r) for r in declared}
-        inferred = [r for r in inferred if _key(r) not in taken]
+        taken = {(rule_name(r), r.sheet, r.cell) for r in declared}  # the analyst's statement wins
+        inferred = [r for r in inferred if (rule_name(r), r.sheet, r.cell) not in taken]
         for entry in self.entries:
             rule = entry.rule
             if not isinstance(rule, Switch) or rule.kind == "missing" or not self._in_scope(entry, table):

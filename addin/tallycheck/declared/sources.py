@@ -249,7 +249,6 @@ def _has_tool_table(pyproject: Path) -> bool:
     return re.search(r"^\s*\[+\s*tool\.tallycheck\b", text, re.M) is not None
 
 
-@lru_cache(maxsize=256)
 def _config_in(folder: Path) -> Path | None:
     for d in (folder, *folder.parents):
         candidate = d / CONFIG_NAME
