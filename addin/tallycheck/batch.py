@@ -92,7 +92,8 @@ def check_chunk(items: Sequence[Item]) -> list[Report]:
             try:
                 if out is not None:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                mark_workbook(Path(item.path), report.findings, out=out)
+                cells = [f for f in report.findings if "file" not in f.extra]  # a rules file's errors have no cell here
+                mark_workbook(Path(item.path), cells, out=out)
             except MarkError as exc:
                 report.mark_error = str(exc)
             except OSError as exc:
