@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 INF = math.inf
 
@@ -34,8 +34,7 @@ _TRAILING_BAD = re.compile(r"[\d()\[\]:;/=]")
 _MISSING = {"", "-", "–", "—", "n/a", "na", "n.a.", "no data", "nd", "..", "...", "…", "?", "x", "none", "unknown", "немає даних", "нет данных"}
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """One figure: the number stated, the interval it stands for, and how precisely it was shown.
 
     ``lo``/``hi`` bound the true value as written ("over 200,000" -> (200,000, inf)); ``decimals``
