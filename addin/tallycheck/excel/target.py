@@ -155,6 +155,7 @@ class XlwingsTarget:
     def add_summary(self, summary: Summary, previous: Token | None) -> Token:
         """Refill the previous run's summary sheet where it is, or add one after the last sheet."""
         sheet = self._summary_sheet(previous) if previous else None
+        active = self.book.sheets.active
         if sheet is not None:
             sheet.clear()
         else:
@@ -163,6 +164,8 @@ class XlwingsTarget:
             sheet = self.book.sheets.add(name=name, after=last)
             self._sheets = None
         _render(sheet, summary)
+        if active is not None and active.name != self.book.sheets.active.name:
+            active.activate()  # adding a sheet activates it; the analyst stays where they were
         return {"via": KIND, "name": sheet.name}
 
     def remove_summary(self, token: Token) -> bool:

@@ -42,6 +42,7 @@ class Styles:
         self._count_attr: dict[str, str] = {}
         self._created: list[str] = []
         self._fills: dict[str, int] = {}
+        self._refills: dict[tuple, int] = {}
         self._fonts: dict[str, int] = {}
         self._xfs: dict[tuple, int] = {}
 
@@ -115,6 +116,58 @@ class Styles:
     def marked(self, base_xf: int, rgb: str) -> int:
         """A cell format like base_xf in every respect but a solid fill of colour rgb."""
         return self._xf(("mark", base_xf, rgb), base_xf, fill=self.fill(rgb))
+
+    # -- fills described in words (for marks made in Excel, and for clearing them there) --------
+    def describe_fill(self, xf: int) -> dict[str, str]:
+        """A cell format's fill as {'pattern', 'fg', 'bg'} with colours 'rgb:AARRGGBB' / 'theme:N:tint'."""
+        xfs = self.root.findall(f"{self.d.q('cellXfs')}/{self.d.q('xf')}")
+        fills = self.root.findall(f"{self.d.q('fills')}/{self.d.q('fill')}")
+        source = xfs[xf] if 0 <= xf < len(xfs) else None
+        fill_id = int(source.get("fillId", "0") or 0) if source is not None else 0
+        fill = fills[fill_id] if 0 <= fill_id < len(fills) else None
+        pattern = fill.find(self.d.q("patternFill")) if fill is not None else None
+        if fill is not None and fill.find(self.d.q("gradientFill")) is not None:
+            return {"pattern": "gradient"}
+        kind = pattern.get("patternType", "none") if pattern is not None else "none"
+        if pattern is None or kind == "none":
+            return {"pattern": "none"}
+        out = {"pattern": kind}
+        for tag, key in (("fgColor", "fg"), ("bgColor", "bg")):
+            color = _color_words(pattern.find(self.d.q(tag)))
+            if color:
+                out[key] = color
+        return out
+
+    def shows_fill(self, xf: int, rgb: str) -> bool:
+        """Whether a cell format has a solid fill of this ARGB colour (a mark's fill)."""
+        described = self.describe_fill(xf)
+        return described.get("pattern") == "solid" and described.get("fg", "").upper()[-6:] == rgb.upper()[-6:]
+
+    def refilled(self, base_xf: int, fill: dict[str, str]) -> int:
+        """A cell format like base_xf with the fill describe_fill() described."""
+        key = tuple(sorted(fill.items()))
+        if key not in self._refills:
+            self._ensure_defaults()
+            el = etree.Element(self.d.q("fill"))
+            pattern = etree.SubElement(el, self.d.q("patternFill"))
+            kind = fill.get("pattern", "none")
+            pattern.set("patternType", "none" if kind == "gradient" else kind)
+            for tag, name in (("fgColor", "fg"), ("bgColor", "bg")):
+                words = fill.get(name, "")
+                if kind not in ("none", "gradient") and words:
+                    color = etree.SubElement(pattern, self.d.q(tag))
+                    what, _, rest = words.partition(":")
+                    if what == "theme":
+                        index, _, tint = rest.partition(":")
+                        color.set("theme", index)
+                        if tint and float(tint):
+                            color.set("tint", tint)
+                    elif what == "rgb":
+                        color.set("rgb", rest)
+                    else:
+                        color.set(what, rest)
+            self._refills[key] = self._append("fills", el)
+        return self._xf(("refill", base_xf, key), base_xf, fill=self._refills[key])
 
     def summary(self, kind: str, rgb: str | None = None, number_format: int = 0) -> int:
         """A format for the summary sheet: kind is 'plain', 'bold', 'title' or 'link'."""
@@ -232,3 +285,16 @@ class Styles:
                 self.root.remove(section)
         self.changed = True
         return True
+
+
+def _color_words(el: etree._Element | None) -> str | None:
+    """A <fgColor>/<bgColor> as 'rgb:AARRGGBB', 'theme:N:tint' or 'indexed:N'."""
+    if el is None:
+        return None
+    if el.get("rgb"):
+        return "rgb:" + el.get("rgb", "").upper()
+    if el.get("theme") is not None:
+        return f"theme:{el.get('theme')}:{float(el.get('tint', '0') or 0):g}"
+    if el.get("indexed") is not None:
+        return "indexed:" + el.get("indexed", "")
+    return None

@@ -212,17 +212,35 @@ class PackageTarget:
         sheet = self._sheet(key)
         if sheet is None:
             raise PatchRefused(f"sheet id {key} is not a worksheet")
-        style = self.styles.marked(sheet.ws.cell_style(cell), rgb)
+        own = sheet.ws.cell_style(cell)
+        style = self.styles.marked(own, rgb)
         token = sheet.ws.set_style(cell, style)
         token["applied"] = str(style)
+        # The cell's own fill in words, so that the workbook open in Excel can be cleared there.
+        token.update({f"was.{k}": v for k, v in self.styles.describe_fill(own).items()})
         return token
 
     def unpaint(self, key: str, cell: str, token: Token) -> bool:
         """Put the cell's own format index back, if the cell still carries ours."""
         sheet = self._sheet(key)
+        if sheet is not None and token.get("via") == "excel":
+            return self._unpaint_excel(sheet, cell, token)
         if sheet is None or "applied" not in token:
             return False
         return sheet.ws.restore_style(cell, token, int(token["applied"]))
+
+    def _unpaint_excel(self, sheet: _Sheet, cell: str, token: Token) -> bool:
+        """A mark made in Excel and saved: the cell's format now has our fill; give it its own back.
+
+        Excel keeps no style index we could restore, so the cell gets a format like the one it has
+        with the fill the token describes (pattern and colours, theme colours as theme colours).
+        """
+        style = sheet.ws.cell_style(cell)
+        if not self.styles.shows_fill(style, token.get("applied", "")):
+            return False
+        was = {k[len("was."):]: v for k, v in token.items() if k.startswith("was.")}
+        sheet.ws.set_style(cell, self.styles.refilled(style, was or {"pattern": "none"}))
+        return True
 
     def add_note(self, key: str, cell: str, blocks: Sequence[tuple[str, bool]]) -> Token:
         """Comment text in the comments part, a hidden box in the VML drawing."""
@@ -309,8 +327,23 @@ class PackageTarget:
         return True
 
     def read_record(self) -> MarkRecord | None:
-        """The record part's content, if the workbook has one."""
-        return self.store.read()
+        """The record part's content, if the workbook has one.
+
+        A record written in Excel (tallycheck.excel) names sheets, not sheetIds: it is put in this
+        target's terms here, so the logic can clear a workbook marked with the Excel button.
+        """
+        record = self.store.read()
+        if record is not None and record.state.get("target", {}).get("kind") == "excel":
+            for c in record.cells:
+                entry = self.wb.find(c.sheet)
+                c.key = entry.sheet_id if entry is not None and entry.name == c.sheet else ""
+            entry = self.wb.find(record.summary.get("name", "")) if record.summary else None
+            if entry is not None and entry.kind == "worksheet" and entry.part is not None:
+                record.summary = {"sheetId": entry.sheet_id, "name": entry.name, "part": entry.part,
+                                  "rid": entry.rid}
+            else:
+                record.summary = {}
+        return record
 
     def release(self, record: MarkRecord) -> None:
         """Free the formats the record's marks added; its note parts go when left empty.

@@ -1,0 +1,301 @@
+"""The Excel buttons on a fake Excel: same grid, same findings, same marks and summary as the file path.
+
+For every example workbook: the book is "opened" in the fake Excel (tests/excel_fake.py), the
+Validate button's Python entry point runs on it, and the result is compared with what
+`tallycheck check --mark` writes into a copy of the same file: fills, note text and bold runs,
+the summary sheet's cells, links and formats. Clear must then give back exactly the book that
+was opened.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from excel_fake import XL_NONE, Cell, FakeBook, Fill, NoteModel
+from lxml import etree
+from tallycheck import check_workbook
+from tallycheck.excel import entry
+from tallycheck.excel.book import read_book
+from tallycheck.grid import read_workbook
+from tallycheck.marks import clear_workbook, mark_workbook
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.xlsx"))
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def fake_fill(cell: Cell | None) -> str | None:
+    if cell is None or cell.fill.pattern == XL_NONE:
+        return None
+    n = cell.fill.color
+    return f"FF{n & 0xFF:02X}{(n >> 8) & 0xFF:02X}{(n >> 16) & 0xFF:02X}"
+
+
+def file_fill(c) -> str | None:
+    if c.fill is None or c.fill.fill_type != "solid":
+        return None
+    return c.fill.fgColor.rgb
+
+
+def file_runs(path: Path) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+    """Each note's rich-text runs (text, bold), by (sheet, cell), read from the package."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        for i, ws in enumerate(wb.worksheets, start=1):
+            rels = f"xl/worksheets/_rels/sheet{i}.xml.rels"
+            if rels not in names:
+                continue
+            for rel in etree.fromstring(z.read(rels)):
+                if rel.get("Type", "").endswith("/comments"):
+                    part = "xl/" + rel.get("Target").replace("../", "")
+                    root = etree.fromstring(z.read(part))
+                    for c in root.iter(f"{NS}comment"):
+                        runs = [
+                            (r.findtext(f"{NS}t") or "", r.find(f"{NS}rPr/{NS}b") is not None)
+                            for r in c.find(f"{NS}text").iter(f"{NS}r")
+                        ]
+                        out[(ws.title, c.get("ref"))] = runs
+    return out
+
+
+def when_free(text: object) -> object:
+    return re.sub(r"Checked .*? with", "Checked … with", text) if isinstance(text, str) else text
+
+
+def summary_cells(sheet) -> dict[str, tuple]:
+    """(value, hyperlink location, fill, bold, integer format) of every cell of a summary."""
+    out = {}
+    for (r, c), cell in sheet.cells.items():
+        if cell.blank():
+            continue
+        ref = f"{chr(64 + c)}{r}"
+        value = cell.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        out[ref] = (when_free(value), cell.hyperlink[1] if cell.hyperlink else None, fake_fill(cell), cell.bold,
+                    cell.number_format if value is not None else None)
+    return out
+
+
+def file_summary_cells(ws) -> dict[str, tuple]:
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is None and not c.has_style:
+                continue
+            if c.value is None:
+                continue
+            fmt = c.number_format if c.number_format != "General" else "General"
+            out[c.coordinate] = (when_free(c.value), c.hyperlink.location if c.hyperlink else None, file_fill(c),
+                                 bool(c.font.b), fmt)
+    return out
+
+
+@pytest.fixture(params=EXAMPLES, ids=[p.name for p in EXAMPLES])
+def example(request) -> Path:
+    return request.param
+
+
+def test_live_grid_equals_file_grid(example: Path) -> None:
+    live = read_book(FakeBook.from_xlsx(example))
+    disk = read_workbook(example)
+    assert [s.name for s in live.sheets] == [s.name for s in disk.sheets]
+    for a, b in zip(live.sheets, disk.sheets, strict=True):
+        for attr in ("rows", "origin", "formulas", "errors", "formats", "hidden"):
+            assert getattr(a, attr) == getattr(b, attr), (a.name, attr)
+        assert sorted(a.merged) == sorted(b.merged)
+
+
+def test_validate_marks_like_the_file_path(example: Path, tmp_path: Path) -> None:
+    book = FakeBook.from_xlsx(example)
+    before = book._snapshot()
+    result = entry.validate_workbook(book)
+    assert result["ok"], result
+    report = check_workbook(example)
+    assert [f.to_json() for f in result["findings"]] == [f.to_json() for f in report.findings]
+
+    marked = tmp_path / example.name
+    summary = mark_workbook(example, report.findings, out=marked)
+    wb = openpyxl.load_workbook(marked)
+    assert [s.name for s in book.sheets] == wb.sheetnames
+    runs = file_runs(marked)
+    for sheet in book.sheets:
+        ws = wb[sheet.name]
+        if sheet.name == summary.summary_sheet:
+            assert summary_cells(sheet) == file_summary_cells(ws)
+            assert sheet.frozen == (5, 0) and ws.freeze_panes == "A6"
+            assert sheet.tab_color == 0x0000C0 and ws.sheet_properties.tabColor.rgb == "FFC00000"
+            continue
+        positions = set(sheet.cells) | {(c.row, c.column) for row in ws.iter_rows() for c in row}
+        for r, c in positions:
+            cell = sheet.cells.get((r, c))
+            fc = ws.cell(r, c)
+            assert fake_fill(cell) == file_fill(fc), (sheet.name, fc.coordinate)
+            note = cell.note if cell is not None else None
+            assert (note.text if note else None) == (fc.comment.text if fc.comment else None), (sheet.name, fc.coordinate)
+            if note is not None:
+                assert note.runs() == runs[(sheet.name, fc.coordinate)]
+    assert book.sheets.active.name == before[0][0][0] or book.sheets.active.name in wb.sheetnames
+
+    # Clear gives back exactly what was opened.
+    cleared = entry.clear_marks(book)
+    assert cleared["ok"] and cleared["cleared"] == result["cells"]
+    assert book._snapshot() == before
+
+
+def test_validate_twice_replaces_and_clear_restores_own_fill_and_note(tmp_path: Path) -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    losses = book.sheets["Losses"]
+    e7 = losses.cells[(7, 5)]
+    e7.fill = Fill(pattern=-4125, color=0x00FFFF, pattern_color=0x0000FF)  # a patterned fill of their own
+    e7.note = NoteModel([*((ch, True) for ch in "Ann:"), *((ch, False) for ch in " checked against the PDF")])
+    before = book._snapshot()
+    first = entry.validate_workbook(book)
+    assert first["cells"] == 1
+    assert e7.fill.pattern == 1 and e7.fill.color == 0xCEC7FF  # solid light red (BGR)
+    assert e7.note.text.startswith("Ann: checked against the PDF\n\ntallycheck: error (sum)")
+    assert e7.note.runs()[0] == ("Ann:", True) and e7.note.runs()[2][1] is True
+    second = entry.validate_workbook(book)
+    assert second["cleared"] == 1 and second["cells"] == 1
+    assert [s.name for s in book.sheets].count("tallycheck") == 1
+    assert e7.note.text.count("tallycheck: error") == 1
+    entry.clear_marks(book)
+    assert book._snapshot() == before
+
+
+def test_theme_fill_comes_back_as_theme() -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    e7 = book.sheets["Losses"].cells[(7, 5)]
+    e7.fill = Fill(pattern=1, color=0xC47244, theme=5, tint=0.4)
+    before = book._snapshot()
+    entry.validate_workbook(book)
+    assert e7.fill.theme is None
+    entry.clear_marks(book)
+    assert e7.fill.theme == 5 and e7.fill.tint == 0.4
+    assert book._snapshot() == before
+
+
+def test_validate_sheet_marks_only_that_sheet() -> None:
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    book = FakeBook.from_xlsx(path)
+    book.sheets["Estimates"].activate()
+    result = entry.validate_sheet(book)
+    assert result["ok"] and {f.sheet for f in result["findings"]} == {"Estimates"}
+    assert "Only this sheet" in book.app.alerts[-1][0]
+    assert book.sheets.active.name == "Estimates"
+
+
+def test_messages_when_nothing_to_check_or_protected(tmp_path: Path) -> None:
+    empty = FakeBook("Book1")
+    empty._add_sheet("Sheet1").cells[(1, 1)] = Cell(value="just a note")
+    result = entry.validate_workbook(empty)
+    assert not result["ok"] and "Nothing to check" in result["error"]
+    prompt, title, mode = empty.app.alerts[-1]
+    assert title == "Tally Check" and mode == "critical" and "Traceback" not in prompt
+
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    book.sheets["Losses"].protected = True
+    before = book._snapshot()
+    result = entry.validate_workbook(book)
+    assert not result["ok"] and "sheet 'Losses' is protected" in result["error"]
+    assert "1 error" in result["error"]
+    assert book._snapshot() == before
+
+    book = FakeBook.from_xlsx(path)
+    book.protect_structure = True
+    result = entry.validate_workbook(book)
+    assert not result["ok"] and "workbook structure is protected" in result["error"]
+
+
+def test_unexpected_failure_is_a_sentence_not_a_traceback(monkeypatch) -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the COM server went away")
+
+    monkeypatch.setattr("tallycheck.excel.book.read_sheet", boom)
+    result = entry.validate_workbook(book)
+    prompt = book.app.alerts[-1][0]
+    assert not result["ok"] and "could not validate the workbook" in prompt
+    assert "the COM server went away" in prompt and "Traceback" not in prompt
+    assert book.app.status_bar is False and book.app.screen_updating is True
+
+
+def test_status_bar_while_running_and_counts_at_the_end() -> None:
+    path = next(p for p in EXAMPLES if p.name == "russia-losses-by-year.xlsx")
+    book = FakeBook.from_xlsx(path)
+    entry.validate_workbook(book)
+    assert any(isinstance(s, str) and s.startswith("Tally Check: ") for s in book.app.status_history)
+    assert book.app.status_bar is False
+    assert book.app.alerts[-1][0].startswith("2 errors and 0 warnings in 1 table")
+
+
+def test_show_summary_and_show_checked() -> None:
+    path = next(p for p in EXAMPLES if p.name == "soviet-ww2-losses.xlsx")
+    book = FakeBook.from_xlsx(path)
+    result = entry.show_summary(book)
+    assert not result["ok"] and "Validate workbook" in result["error"]
+    entry.validate_workbook(book)
+    book.sheets[0].activate()
+    assert entry.show_summary(book)["sheet"] == "tallycheck"
+    assert book.sheets.active.name == "tallycheck"
+    before = book._snapshot()
+    checked = entry.show_checked(book)
+    assert checked["ok"] and checked["tables"] == 5
+    text = book.app.alerts[-1][0]
+    assert text.startswith("Tally Check finds 5 tables and") and "Missing ▸" in text and "of_which" in text
+    assert book._snapshot() == before  # listing changes nothing
+
+
+def test_clear_without_marks_says_so() -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    result = entry.clear_marks(book)
+    assert result["ok"] and result["cleared"] == 0
+    assert "no Tally Check marks" in book.app.alerts[-1][0]
+
+
+def test_file_marks_cleared_with_the_button(tmp_path: Path) -> None:
+    """A workbook marked by `tallycheck check --mark`, opened in Excel: Clear marks removes them."""
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    original = FakeBook.from_xlsx(path)._snapshot()
+    marked = tmp_path / path.name
+    mark_workbook(path, check_workbook(path).findings, out=marked)
+    book = FakeBook.from_xlsx(marked)
+    assert book.sheets["Losses"].cells[(7, 5)].note is not None
+    result = entry.clear_marks(book)
+    assert result["ok"] and result["cleared"] == 1
+    assert book._snapshot()[0] == original[0]
+    assert book.custom_xml == []
+
+
+def test_run_dispatches_by_name() -> None:
+    assert set(entry.ACTIONS) == {"validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked"}
+    for action in entry.ACTIONS:
+        assert callable(getattr(entry, action))
+
+
+def test_excel_marked_file_cleared_from_the_command_line(tmp_path: Path) -> None:
+    """Marked with the button, saved by Excel: `tallycheck clear` restores the file's cells."""
+    from excel_fake import save_like_excel
+
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    book.sheets["Losses"].cells[(6, 5)].fill = Fill(pattern=1, color=0x00FFFF)  # their own yellow
+    original = book._snapshot()
+    entry.validate_workbook(book)
+    saved = tmp_path / "saved.xlsx"
+    save_like_excel(book, saved)
+    assert clear_workbook(saved) == 1
+    reopened = FakeBook.from_xlsx(saved)
+    assert reopened._snapshot()[0] == original[0]
+    assert reopened.custom_xml == []
