@@ -236,6 +236,10 @@ class RuleSet:
         except Unresolved as exc:
             entry.misses.append((table, exc))
             return None
+        except Exception as exc:  # a rule must never stop the run: say it could not be applied
+            self._error(entry.origin, entry.row.text, f"could not be applied to {table.name} ({type(exc).__name__}: {exc})")
+            entry.tables.append(table.name)
+            return None
 
     def _each(self, entry: Entry, ctx: Context) -> Iterator[Context]:
         table = ctx.table
@@ -301,6 +305,9 @@ class RuleSet:
             if entry.strict or exc.suggestion:
                 self._error(entry.origin, entry.row.text, exc.message())
             return []
+        except Exception as exc:  # a rule must never stop the run
+            self._error(entry.origin, entry.row.text, f"could not be applied ({type(exc).__name__}: {exc})")
+            return []
         for rel in compiled.relations:
             self._tag(rel, entry)
         entry.tables.append("cells")
@@ -312,7 +319,8 @@ class RuleSet:
         where = entry.row.where.strip()
         if entry.misses:
             table, exc = min(entry.misses, key=lambda m: (m[1].suggestion is None, -_shared(entry, m[0])))
-            if entry.strict or exc.suggestion or exc.hint or _shared(entry, table):
+            named = where.lower() not in ("", "*", "all")  # a config rule aimed at this sheet or table
+            if entry.strict or named or exc.suggestion or exc.hint or _shared(entry, table):
                 return exc.message(f" in {table.name}")
             return ""
         if not entry.strict:
@@ -339,8 +347,9 @@ def _shared(entry: Entry, table: Table) -> int:
     return sum(" ".join(n.casefold().split()) in headers for n in names_in(entry.rule))
 
 
-def _key(rel: Relation) -> tuple[str, str, str, frozenset[str]]:
-    return (rel.kind, rel.sheet, rel.cell, frozenset(rel.cells))
+def _key(rel: Relation) -> tuple[object, ...]:
+    """The same claim about the same cells (a rule stated twice, in the sheet and in a config)."""
+    return (rel.kind, rel.sheet, rel.cell, frozenset(rel.cells), rel.found, rel.expected)
 
 
 def _expand(names: tuple[str, ...]) -> set[str]:
