@@ -326,6 +326,18 @@ def test_pyproject_tool_table_is_found_like_ruff_and_pytest_find_theirs(tmp_path
     assert not check_workbook(nested).findings
 
 
+def test_rules_fingerprint_follows_the_rules_file_in_force(tmp_path):
+    from tallycheck.declared import rules_fingerprint
+
+    book = _book(tmp_path / "books")
+    assert rules_fingerprint(book) == ""
+    config = tmp_path / "tallycheck.toml"
+    config.write_text('[[rules]]\nrule = "ignore sum"\n')
+    first = rules_fingerprint(book)
+    config.write_text('[[rules]]\nrule = "ignore per_day"\n')
+    assert first and rules_fingerprint(book) not in ("", first)
+
+
 def test_rules_option_and_config_errors_with_line_numbers(tmp_path):
     book = _book(tmp_path / "books")
     rules = tmp_path / "my-rules.toml"

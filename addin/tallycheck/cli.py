@@ -194,7 +194,12 @@ def schema(
     from .explain import schema_yaml
 
     _rules_or_exit(rules)
-    typer.echo(schema_yaml(_paths_or_exit(paths) if paths else [], rules), nl=False)
+    try:
+        text = schema_yaml(_paths_or_exit(paths) if paths else [], rules)
+    except ImportError as exc:  # pandera writes YAML with PyYAML
+        typer.echo(f"tallycheck: schema needs PyYAML ({exc}): pip install pyyaml", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(text, nl=False)
 
 
 @app.command()

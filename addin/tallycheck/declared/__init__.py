@@ -11,8 +11,9 @@ from __future__ import annotations
 from .models import register_model, registered, unregister
 from .parse import RuleSyntaxError, parse_rule
 from .ruleset import KNOWN_RULES, RuleSet, declared_rules
+from .sources import find_config, rules_fingerprint
 
 __all__ = [
-    "KNOWN_RULES", "RuleSet", "RuleSyntaxError", "declared_rules", "parse_rule", "register_model", "registered",
-    "unregister",
+    "KNOWN_RULES", "RuleSet", "RuleSyntaxError", "declared_rules", "find_config", "parse_rule", "register_model",
+    "registered", "rules_fingerprint", "unregister",
 ]

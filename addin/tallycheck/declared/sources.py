@@ -280,6 +280,21 @@ def config_rules(path: Path) -> Loaded:
     return _cached_config(path, mtime)
 
 
+def rules_fingerprint(workbook: Path, rules: Path | None = None) -> str:
+    """What a workbook's result depends on besides its own bytes: the rules file in force, by path and
+    content ("" when none). A results cache keyed by content hash should add this to its key."""
+    import hashlib
+
+    config = Path(rules) if rules is not None else find_config(workbook)
+    if config is None:
+        return ""
+    try:
+        data = config.read_bytes()
+    except OSError:
+        data = b""
+    return hashlib.sha256(str(config.resolve()).encode() + b"\0" + data).hexdigest()
+
+
 def applies_to_workbook(row: RuleRow, workbook: Path, config: Path | None) -> bool:
     """A config entry's ``workbooks = "*.xlsx"`` glob, matched on the name or the path below the config."""
     if not row.workbooks:
