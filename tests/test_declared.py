@@ -440,3 +440,20 @@ def test_schema_yaml_reloads_as_the_same_pandera_schemas(tmp_path):
     everything = run("schema").stdout
     assert {pa.DataFrameSchema.from_yaml(d).name for d in everything.split("---\n")} == set(CHECKS)
     assert "expression_holds" in everything
+
+
+def test_where_picks_a_table_by_title_words_or_by_range(write_book):
+    path = write_book({"S": [
+        ["Prisoners taken, 2024"],
+        ["Side", "Taken", "Released", "Held"],
+        ["A", 10, 5, 6],
+        [],
+        [],
+        ["Refugees by month"],
+        ["Month", "Arrived", "Left", "Held"],
+        ["Jan 2024", 100, 40, 61],
+    ], "Rules": [RULES, ["prisoners", "Held = Taken - Released"], ["S!A7:D8", "Held = Arrived - Left", None, "warning"]]})
+    report = check_workbook(path)
+    assert flagged(report) == {("S", "D3", "expression", "error"), ("S", "D8", "expression", "warning")}
+    held = next(f for f in report.findings if f.cell == "D3")
+    assert held.message == "Held 6 should equal Taken - Released = 10 - 5 = 5 (off by 1) (declared on row 2 of Rules)"
