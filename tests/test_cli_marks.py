@@ -105,3 +105,15 @@ def test_include_and_exclude_globs(books, tmp_path):
     assert listed() == {"missing-in-action.xlsx", "ua-general-staff-yearly.xlsx", "draft.xlsx"}
     assert listed("--exclude", "drafts") == {"missing-in-action.xlsx", "ua-general-staff-yearly.xlsx"}
     assert listed("--include", "missing-*") == {"missing-in-action.xlsx"}
+
+
+def test_changed_rechecks_when_the_rules_file_changes(books, tmp_path):
+    cache = tmp_path / "cache"
+    config = books / "tallycheck.toml"
+    config.write_text('[[rules]]\nrule = "ignore sum"\n')
+    args = ("check", "--format", "json", "--changed", "--cache-dir", str(cache), str(books))
+    quiet = json.loads(run(*args, cwd=tmp_path).stdout)
+    assert not any(f["rule"] == "sum" for b in quiet["workbooks"] for f in b["findings"])
+    config.write_text("")
+    loud = json.loads(run(*args, cwd=tmp_path).stdout)
+    assert any(f["rule"] == "sum" for b in loud["workbooks"] for f in b["findings"])

@@ -136,10 +136,15 @@ def run(
     done: dict[int, Report] = {}
     todo: list[tuple[int, Item]] = []
     from_cache = 0
+    fingerprints: dict[int, str] = {}
     for n, path in enumerate(files):
+        if isinstance(cache, Cache):
+            from .declared.sources import rules_fingerprint
+
+            fingerprints[n] = rules_fingerprint(path, rules)  # a changed rules file re-checks its workbooks
         if changed and isinstance(cache, Cache) and not mark:
             sha = content_hash(path)
-            hit = cache.get(path, sha) if sha else None
+            hit = cache.get(path, sha, fingerprints[n]) if sha else None
             if hit is not None:
                 done[n] = hit
                 from_cache += 1
@@ -158,7 +163,7 @@ def run(
             report.path = Path(item.path)
             done[index[id(item)]] = report
             if isinstance(cache, Cache):
-                cache.put(report)
+                cache.put(report, fingerprints[index[id(item)]])
             if on_result:
                 on_result(report)
 

@@ -50,19 +50,21 @@ class Cache:
     def __init__(self, folder: Path = DEFAULT_DIR) -> None:
         self.folder = Path(folder) / __version__
 
-    def _entry(self, sha: str) -> Path:
-        return self.folder / sha[:2] / f"{sha}.json"
+    def _entry(self, sha: str, rules: str) -> Path:
+        key = hashlib.sha256(f"{sha}:{rules}".encode()).hexdigest() if rules else sha
+        return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, path: Path, sha: str) -> Report | None:
+    def get(self, path: Path, sha: str, rules: str = "") -> Report | None:
+        """The cached result for this content under these rules (``rules``: their fingerprint)."""
         try:
-            return _from_dict(path, sha, json.loads(self._entry(sha).read_text()))
+            return _from_dict(path, sha, json.loads(self._entry(sha, rules).read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, report: Report) -> None:
+    def put(self, report: Report, rules: str = "") -> None:
         if not report.sha256:
             return
-        entry = self._entry(report.sha256)
+        entry = self._entry(report.sha256, rules)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
