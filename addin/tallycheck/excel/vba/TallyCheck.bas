@@ -1,0 +1,109 @@
+Attribute VB_Name = "TallyCheck"
+' Tally Check: the ribbon's and the buttons' macros.
+'
+' Each one runs Python through xlwings' RunPython (the xlwings module of this project) on the
+' active workbook: tallycheck.excel.entry reads the workbook, checks it with the same engine as the
+' tallycheck command line, and marks it (fills, notes, a summary sheet) or clears the marks.
+'
+' Source of truth: addin/tallycheck/excel/vba/TallyCheck.bas in the tallycheck repository;
+' addin/build_addin.py builds tallycheck.xlam and templates/tally-check-button.xlsm from it.
+Option Explicit
+
+Private Const TITLE As String = "Tally Check"
+
+' ---- Ribbon callbacks (customUI14.xml onAction). control is an IRibbonControl, declared As Object
+' ---- so that the project needs no reference to the Office object library.
+Public Sub TallyValidateWorkbookRibbon(control As Object)
+    TallyRun "validate_workbook"
+End Sub
+
+Public Sub TallyValidateSheetRibbon(control As Object)
+    TallyRun "validate_sheet"
+End Sub
+
+Public Sub TallyClearMarksRibbon(control As Object)
+    TallyRun "clear_marks"
+End Sub
+
+Public Sub TallyShowSummaryRibbon(control As Object)
+    TallyRun "show_summary"
+End Sub
+
+Public Sub TallyShowCheckedRibbon(control As Object)
+    TallyRun "show_checked"
+End Sub
+
+' ---- Button macros (the template's buttons; also in Alt+F8 / Developer > Macros).
+Public Sub TallyValidateWorkbook()
+    TallyRun "validate_workbook"
+End Sub
+
+Public Sub TallyValidateSheet()
+    TallyRun "validate_sheet"
+End Sub
+
+Public Sub TallyClearMarks()
+    TallyRun "clear_marks"
+End Sub
+
+Public Sub TallyShowSummary()
+    TallyRun "show_summary"
+End Sub
+
+Public Sub TallyShowChecked()
+    TallyRun "show_checked"
+End Sub
+
+' ---- Plumbing.
+Public Function TallyPythonCommand(action As String) As String
+    ' The Python that RunPython runs: tallycheck.excel.entry.run(action), or, when the configured
+    ' Python has no tallycheck, a message box saying so (instead of a traceback).
+    TallyPythonCommand = "import importlib.util as u;import xlwings as xw;" & _
+        "m=u.find_spec('tallycheck') and __import__('tallycheck.excel.entry',fromlist=['run']);" & _
+        "m.run('" & action & "') if m else xw.Book.caller().app.alert(" & _
+        "'The Python that Tally Check is set to use does not have tallycheck installed. " & _
+        "In a terminal, install it (pip install tallycheck) and run: tallycheck addin install'," & _
+        "title='Tally Check',mode='critical')"
+End Function
+
+Public Sub TallyRun(action As String)
+    Dim interpreter As String
+
+    If ActiveWorkbook Is Nothing Then
+        MsgBox "Open the workbook to check first.", vbInformation, TITLE
+        Exit Sub
+    End If
+    interpreter = TallyInterpreter()
+    If interpreter = "" Then
+        MsgBox "Tally Check could not find Python." & vbNewLine & vbNewLine & _
+               "In a terminal, run once:" & vbNewLine & "    tallycheck addin install" & vbNewLine & _
+               "It tells Tally Check which Python to use (" & GetConfigFilePath() & ").", _
+               vbExclamation, TITLE
+        Exit Sub
+    End If
+    Application.StatusBar = "Tally Check: starting Python..."
+    RunPython TallyPythonCommand(action)
+    #If Not Mac Then
+        ' On Windows RunPython waits for Python; on a Mac it returns at once and Python resets it.
+        Application.StatusBar = False
+    #End If
+End Sub
+
+Private Function TallyInterpreter() As String
+    ' The configured interpreter, if it exists: INTERPRETER_WIN / INTERPRETER_MAC from the
+    ' tallycheck.conf sheet, a tallycheck.conf file beside the workbook, or the user's config file.
+    Dim interpreter As String
+    #If Mac Then
+        interpreter = GetConfig("INTERPRETER_MAC", "")
+    #Else
+        interpreter = GetConfig("INTERPRETER_WIN", "")
+    #End If
+    If interpreter = "" Then interpreter = GetConfig("INTERPRETER", "")
+    If interpreter = "" Then Exit Function
+    #If Not Mac Then
+        If interpreter <> "python" And interpreter <> "pythonw" Then
+            If Not FileExists(interpreter) Then Exit Function
+        End If
+    #End If
+    TallyInterpreter = interpreter
+End Function
