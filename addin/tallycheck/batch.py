@@ -92,8 +92,7 @@ def check_chunk(items: Sequence[Item]) -> list[Report]:
             try:
                 if out is not None:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                cells = [f for f in report.findings if "file" not in f.extra]  # a rules file's errors have no cell here
-                mark_workbook(Path(item.path), cells, out=out)
+                mark_workbook(Path(item.path), report.findings, out=out)
             except MarkError as exc:
                 report.mark_error = str(exc)
             except OSError as exc:

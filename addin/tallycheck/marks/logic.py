@@ -27,8 +27,10 @@ def apply_marks(
     """Replace any previous marks by marks for these findings (none: just clear).
 
     Findings on the previous run's summary sheet (a checker reading every sheet may see its
-    figures as a table) are ignored: that sheet is about to be replaced.
+    figures as a table) are ignored: that sheet is about to be replaced. So are findings about
+    another file (a rules file's errors carry ``extra["file"]``): they are reported, not marked.
     """
+    findings = [f for f in findings if "file" not in f.extra]
     previous = target.read_record()
     if previous is not None and previous.summary.get("name"):
         findings = [f for f in findings if f.sheet != previous.summary["name"]]
