@@ -1,0 +1,248 @@
+"""The built add-in (.xlam) and button template (.xlsm) hold exactly the text sources, and every
+button reaches an importable Python entry point with the right argument.
+
+- The committed files are what addin/build_addin.py builds now (reproducible, byte for byte).
+- oletools' olevba (an independent reader) extracts from each file's VBA project exactly the
+  repository's .bas/.cls sources; LibreOffice (another one) imports them as VBA modules.
+- The VBA project's encryption and compression follow MS-OVBA (the specification's own example,
+  olevba's decompressor); the compound file reads back with olefile.
+- Each ribbon button's onAction and each template button's macro is a Public Sub of TallyCheck.bas
+  that runs an action of tallycheck.excel.entry; the Python command the VBA builds is run here,
+  as RunPython would run it, against the fake Excel.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "addin"))
+
+import build_addin  # noqa: E402
+import vba_project  # noqa: E402
+
+olevba = pytest.importorskip("oletools.olevba")
+olefile = pytest.importorskip("olefile")
+
+UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
+BUILT = {"addin": build_addin.ADDIN, "template": build_addin.TEMPLATE}
+
+
+def vba_text(name: str) -> str:
+    return (build_addin.VBA / name).read_bytes().decode("cp1252")
+
+
+def extracted(path: Path) -> dict[str, str]:
+    parser = olevba.VBA_Parser(str(path))
+    try:
+        return {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def normalized(text: str) -> str:
+    return text.replace("\r\n", "\n").rstrip("\n")
+
+
+def test_committed_files_are_a_fresh_build() -> None:
+    assert build_addin.build_addin() == build_addin.ADDIN.read_bytes(), "run python addin/build_addin.py"
+    assert build_addin.build_template() == build_addin.TEMPLATE.read_bytes(), "run python addin/build_addin.py"
+    assert build_addin.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("which", sorted(BUILT))
+def test_files_hold_exactly_the_sources(which: str) -> None:
+    code = extracted(BUILT[which])
+    for name in build_addin.SOURCES:
+        module, stored = vba_project.stored_source(vba_text(name))
+        assert normalized(code[module]) == normalized(stored), name
+        if name.endswith(".bas"):  # a standard module is stored exactly as the file has it
+            assert normalized(code[module]) == normalized(vba_text(name))
+    documents = {"ThisWorkbook", "Sheet1"} | ({"Sheet2"} if which == "template" else set())
+    assert set(code) == {vba_project.stored_source(vba_text(n))[0] for n in build_addin.SOURCES} | documents
+    for doc in documents:  # document modules: attributes only, no code
+        assert all(line.startswith("Attribute ") for line in normalized(code[doc]).splitlines())
+
+
+def test_vendored_xlwings_module_is_upstream_plus_the_listed_changes() -> None:
+    import xlwings
+
+    ours = vba_text("xlwings.bas")
+    version = re.search(r"'Version: ([\d.]+)", ours).group(1)
+    if version != xlwings.__version__:
+        pytest.skip(f"installed xlwings {xlwings.__version__}, vendored {version}")
+    upstream = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes().decode("cp1252")
+    assert build_addin.vendor(upstream) == ours
+    assert ours.count('"tallycheck"') == 1 and "myaddin" not in ours
+
+
+def test_addin_package_is_an_addin_with_the_ribbon() -> None:
+    with zipfile.ZipFile(build_addin.ADDIN) as z:
+        ct = etree.fromstring(z.read("[Content_Types].xml"))
+        rels = etree.fromstring(z.read("_rels/.rels"))
+        workbook = z.read("xl/workbook.xml").decode()
+        ui = z.read("customUI/customUI14.xml")
+        names = z.namelist()
+    overrides = {o.get("PartName"): o.get("ContentType") for o in ct if o.get("PartName")}
+    assert overrides["/xl/workbook.xml"] == build_addin.CT_ADDIN
+    assert "xl/vbaProject.bin" in names
+    assert any(d.get("ContentType") == "application/vnd.ms-office.vbaProject" for d in ct)
+    assert any(r.get("Type") == build_addin.REL_UI and r.get("Target") == "customUI/customUI14.xml" for r in rels)
+    assert ui == (build_addin.VBA / build_addin.RIBBON).read_bytes()
+    assert 'codeName="ThisWorkbook"' in workbook
+
+
+def _public_subs(source: str) -> dict[str, tuple[str, str]]:
+    """Public Sub name -> (parameter list, body)."""
+    subs = {}
+    for m in re.finditer(r"^Public Sub (\w+)\(([^)]*)\)\r?\n(.*?)^End Sub", source, re.M | re.S):
+        subs[m.group(1)] = (m.group(2).strip(), m.group(3))
+    return subs
+
+
+def _python_command(action: str) -> str:
+    """Evaluate TallyPythonCommand(action) from the VBA text: string literals joined with &."""
+    source = vba_text("TallyCheck.bas").replace("\r\n", "\n")
+    body = re.search(r"TallyPythonCommand = (.*?)\nEnd Function", source, re.S).group(1)
+    body = re.sub(r"\s*_\n\s*", " ", body)
+    out = []
+    for piece in re.findall(r'"(?:[^"]|"")*"|\baction\b', body):
+        out.append(action if piece == "action" else piece[1:-1].replace('""', '"'))
+    return "".join(out)
+
+
+def test_every_ribbon_button_calls_an_entry_point() -> None:
+    from tallycheck.excel import entry
+
+    ui = etree.fromstring((build_addin.VBA / build_addin.RIBBON).read_bytes())
+    buttons = list(ui.iter(f"{UI}button"))
+    labels = {b.get("label") for b in buttons}
+    assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked"}
+    subs = _public_subs(vba_text("TallyCheck.bas"))
+    seen = set()
+    for button in buttons:
+        params, body = subs[button.get("onAction")]
+        assert params == "control As Object"  # the IRibbonControl Excel passes
+        action = re.fullmatch(r'\s*TallyRun "(\w+)"\s*', body).group(1)
+        assert action in entry.ACTIONS and callable(getattr(entry, action))
+        seen.add(action)
+    assert seen == set(entry.ACTIONS)
+
+
+def test_every_template_button_runs_a_macro_of_the_project() -> None:
+    from tallycheck.excel import entry
+
+    with zipfile.ZipFile(build_addin.TEMPLATE) as z:
+        vml = b"".join(z.read(n) for n in z.namelist() if n.endswith(".vml"))
+    macros = re.findall(rb"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", vml)
+    assert {m.decode() for m in macros} == {m for m, _ in build_addin.BUTTONS}
+    subs = _public_subs(vba_text("TallyCheck.bas"))
+    for macro in macros:
+        params, body = subs[macro.decode()]
+        assert params == ""
+        assert re.fullmatch(r'\s*TallyRun "(\w+)"\s*', body).group(1) in entry.ACTIONS
+
+
+def test_the_python_command_runs_each_action(monkeypatch) -> None:
+    """What RunPython runs (python -c <command>) reaches tallycheck.excel.entry with the action."""
+    from excel_fake import FakeBook
+    from tallycheck.excel import entry
+
+    book = FakeBook.from_xlsx(ROOT / "examples" / "missing-in-action.xlsx")
+    monkeypatch.setattr(entry, "caller_book", lambda: book)
+    active = []
+    for action in ("validate_workbook", "show_summary", "show_checked", "clear_marks", "validate_sheet"):
+        command = _python_command(action)
+        assert '"' not in command and "|" not in command and "\\" not in command  # cmd.exe / AppleScript safe
+        exec(compile(command, "<RunPython>", "exec"), {})
+        active.append(book.sheets.active.name)
+    prompts = [p for p, _, _ in book.app.alerts]
+    assert prompts[0].startswith("1 error and 0 warnings in 2 tables")
+    assert active[1] == "tallycheck"  # show_summary went there (no message box)
+    assert prompts[1].startswith("Tally Check finds 2 tables")
+    assert prompts[2].startswith("Removed the marks from 1 cell")
+
+
+def test_the_python_command_without_tallycheck_says_so(monkeypatch) -> None:
+    import importlib.util
+
+    import xlwings as xw
+
+    shown = []
+
+    class Caller:
+        class app:
+            @staticmethod
+            def alert(prompt, title=None, mode=None):
+                shown.append((prompt, title, mode))
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tallycheck" else real_find_spec(name, *a))
+    monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: Caller()))
+    exec(compile(_python_command("validate_workbook"), "<RunPython>", "exec"), {})
+    assert shown and "does not have tallycheck installed" in shown[0][0] and shown[0][2] == "critical"
+
+
+def test_encryption_reproduces_the_specification_example() -> None:
+    # [MS-OVBA] 3.1.6: the PROJECT stream example's CMG, DPB and GC for its project id.
+    project_id = "{917DED54-440B-4FD1-A5C1-74ACF261E600}"
+    cases = {"0705D8E3D8EDDBF1DBF1DBF1DBF1": bytes(4), "0E0CD1ECDFF4E7F5E7F5E7": b"\x00", "1517CAF1D6F9D7F9D706": b"\xff"}
+    for text, data in cases.items():
+        assert vba_project.decrypt(text) == data
+        raw = bytes.fromhex(text)
+        seed = raw[0]
+        n = (seed & 6) // 2
+        # recover the example's arbitrary "ignored" bytes, then encrypting must give the same text
+        key = seed ^ raw[2]
+        u, e1, e2, ignored = key, raw[2], raw[1], []
+        for b in raw[3 : 3 + n]:
+            v = b ^ ((e2 + u) & 0xFF)
+            ignored.append(v)
+            e2, e1, u = e1, b, v
+        assert vba_project.encrypt(data, project_id, seed=seed, ignored=bytes(ignored)) == text
+
+
+@pytest.mark.parametrize("data", [b"", b"abc", b"#aaabcdefaaaaghijaaaaaklaaamnopqaaaaaaaaaaaarstuvwxyzaaa",
+                                  bytes(range(256)) * 40, b"a" * 20000])
+def test_compression_reads_back_with_olevba(data: bytes) -> None:
+    assert olevba.decompress_stream(bytearray(vba_project.compress(data))) == data
+
+
+def test_vba_project_is_a_valid_compound_file() -> None:
+    with zipfile.ZipFile(build_addin.TEMPLATE) as z:
+        data = z.read("xl/vbaProject.bin")
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    streams = {"/".join(s) for s in ole.listdir()}
+    assert {"PROJECT", "PROJECTwm", "VBA/dir", "VBA/_VBA_PROJECT", "VBA/TallyCheck", "VBA/xlwings",
+            "VBA/Dictionary", "VBA/ThisWorkbook", "VBA/Sheet1", "VBA/Sheet2"} == streams
+    assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000300")
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    assert "Module=TallyCheck" in project and "Class=Dictionary" in project and "Document=Sheet2/&H00000000" in project
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
+    shutil.copy(build_addin.TEMPLATE, tmp_path / "t.xlsm")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "ods", "--outdir", str(tmp_path), str(tmp_path / "t.xlsm")], check=True, capture_output=True,
+                   timeout=180)
+    with zipfile.ZipFile(tmp_path / "t.ods") as z:
+        modules = {n.rsplit("/", 1)[-1][:-4]: z.read(n).decode() for n in z.namelist()
+                   if n.startswith("Basic/VBAProject/") and not n.endswith("script-lb.xml")}
+    assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "TallyCheck", "xlwings", "Dictionary"}
+    assert 'moduleType="class"' in modules["Dictionary"] and 'moduleType="document"' in modules["Sheet1"]
+    assert "Public Sub TallyValidateWorkbookRibbon(control As Object)" in modules["TallyCheck"]
+
+
+def test_build_script_imports_cleanly() -> None:
+    importlib.reload(build_addin)
