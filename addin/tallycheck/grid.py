@@ -122,21 +122,30 @@ def read_bytes(path: Path) -> bytes:
         raise WorkbookError(path, f"cannot read the file ({exc.strerror or exc})") from None
 
 
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+
+
+def package_problem(data: bytes) -> str | None:
+    """Why these bytes are no .xlsx/.xlsm package, in words a person can act on (None: they are one)."""
+    if not data:
+        return "the file is empty (0 bytes)"
+    if data.startswith(OLE_MAGIC):
+        if _ENCRYPTION_INFO in data:
+            return "password-protected (encrypted) workbook: remove the password in Excel to check it"
+        return "legacy .xls (binary, or other OLE) file: save it as .xlsx in Excel"
+    if not data.startswith(b"PK"):
+        return "not an Excel workbook (not a zip package)"
+    return None
+
+
 def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
     """Read every worksheet of an .xlsx/.xlsm (from ``data`` when the bytes travelled already)."""
     path = Path(path)
     if data is None:
         data = read_bytes(path)
-    if not data:
-        raise WorkbookError(path, "the file is empty (0 bytes)")
-    if data.startswith(OLE_MAGIC):
-        raise WorkbookError(
-            path,
-            "password-protected (encrypted) workbook or legacy binary .xls: remove the password "
-            "or save it as .xlsx",
-        )
-    if not data.startswith(b"PK"):
-        raise WorkbookError(path, "not an Excel workbook (not a zip package)")
+    problem = package_problem(data)
+    if problem:
+        raise WorkbookError(path, problem)
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         package.testzip  # noqa: B018 - opening reads the central directory

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from ..findings import Finding
+from ..grid import package_problem
 from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package
 from .package.target import PackageTarget
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 TEMP_SUFFIX = ".tallycheck-tmp"
 _T = TypeVar("_T")
 
@@ -130,13 +129,9 @@ def _read(path: Path) -> tuple[bytes, os.stat_result]:
         raise MarkError(path, "cannot be read (permission denied)") from None
     except OSError as exc:
         raise MarkError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if data.startswith(_OLE_MAGIC):
-        if _ENCRYPTION_INFO in data:
-            raise MarkError(path, "is password-protected (encrypted); remove the password in "
-                                  "Excel to mark it")
-        raise MarkError(path, "is a legacy .xls (or other OLE) file, not an .xlsx/.xlsm package")
-    if not data.startswith(b"PK"):
-        raise MarkError(path, "is not an Excel workbook package (.xlsx/.xlsm)")
+    problem = package_problem(data)
+    if problem:
+        raise MarkError(path, problem)
     return data, before
 
 
