@@ -222,6 +222,11 @@ def clear(
     raise typer.Exit(code)
 
 
+from .excel.install import addin_app  # noqa: E402 - `tallycheck addin install|remove|status`
+
+app.add_typer(addin_app, name="addin")
+
+
 def main() -> None:
     """Console entry point; usage errors exit 2 (click's convention, and ours)."""
     try:

@@ -1,0 +1,232 @@
+"""`tallycheck addin install | remove | status`: put the add-in where Excel loads it, and tell it
+which Python to run, the way `xlwings addin install` does.
+
+- The add-in (tallycheck.xlam, shipped in this package) goes to Excel's per-user startup folder,
+  which Excel opens at every start: ``%APPDATA%\\Microsoft\\Excel\\XLSTART`` on Windows,
+  ``~/Library/Group Containers/UBF8T346G9.Office/User Content.localized/Startup.localized/Excel``
+  on macOS.
+- The Python it runs is this one (``sys.executable``), written as ``INTERPRETER_WIN`` /
+  ``INTERPRETER_MAC`` to the add-in's config file, where its xlwings module looks:
+  ``%USERPROFILE%\\.tallycheck\\tallycheck.conf`` on Windows,
+  ``~/Library/Containers/com.microsoft.Excel/Data/tallycheck.conf`` on macOS (Excel's sandbox).
+- On macOS, RunPython needs xlwings' AppleScript in ``~/Library/Application Scripts/com.microsoft.Excel``
+  (what `xlwings runpython install` copies); it is copied under the name the add-in's VBA calls.
+
+Anything else (Linux, no Excel found, Excel holding the file) gets a sentence and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+ADDIN_NAME = "tallycheck.xlam"
+CONFIG_NAME = "tallycheck.conf"
+
+addin_app = typer.Typer(
+    add_completion=False, no_args_is_help=True,
+    help="Install, remove or inspect the Tally Check Excel add-in (Windows and macOS).",
+)
+
+
+class Unsupported(Exception):
+    """This platform or machine cannot take the add-in; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where things go on one machine."""
+
+    platform: str  # "windows" or "mac"
+    startup: Path  # Excel's startup folder
+    excel_home: Path  # a folder that exists when Excel has been installed/run for this user
+    config: Path
+    interpreter_key: str
+    applescripts: Path | None = None
+
+    @property
+    def addin(self) -> Path:
+        return self.startup / ADDIN_NAME
+
+
+def locations(platform: str | None = None, home: Path | None = None, env: dict[str, str] | None = None) -> Locations:
+    """Excel's folders for this user; Unsupported where there is no desktop Excel."""
+    platform = platform or sys.platform
+    env = dict(os.environ) if env is None else env
+    home = Path(home) if home is not None else Path.home()
+    if platform.startswith("win"):
+        appdata = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
+        profile = Path(env.get("USERPROFILE") or home)
+        excel = appdata / "Microsoft" / "Excel"
+        return Locations("windows", excel / "XLSTART", excel, profile / ".tallycheck" / CONFIG_NAME, "INTERPRETER_WIN")
+    if platform == "darwin":
+        office = home / "Library" / "Group Containers" / "UBF8T346G9.Office"
+        startup = office / "User Content.localized" / "Startup.localized" / "Excel"
+        data = home / "Library" / "Containers" / "com.microsoft.Excel" / "Data"
+        return Locations("mac", startup, office, data / CONFIG_NAME, "INTERPRETER_MAC",
+                         home / "Library" / "Application Scripts" / "com.microsoft.Excel")
+    raise Unsupported(
+        f"The Excel add-in runs in Microsoft Excel on Windows and macOS; this is {platform}. "
+        "Here, check and mark workbooks with: tallycheck check --mark PATH"
+    )
+
+
+def packaged_addin() -> Path:
+    return Path(__file__).resolve().parent / ADDIN_NAME
+
+
+def vba_xlwings_version() -> str:
+    """The xlwings version of the VBA module inside the add-in."""
+    text = (Path(__file__).resolve().parent / "vba" / "xlwings.bas").read_text(encoding="cp1252")
+    m = re.search(r"'Version: ([\d.]+)", text)
+    return m.group(1) if m else "?"
+
+
+def read_config(path: Path) -> dict[str, str]:
+    """The config file's "KEY","VALUE" lines (xlwings' format)."""
+    out: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = re.match(r'\s*"([^"]*)"\s*,\s*"(.*)"\s*$', line)
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out
+
+
+def write_config(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f'"{k}","{v}"\n' for k, v in values.items()), encoding="utf-8")
+
+
+def _excel_present(loc: Locations) -> bool:
+    if loc.platform == "mac":
+        return loc.excel_home.is_dir() or Path("/Applications/Microsoft Excel.app").exists()
+    return loc.excel_home.is_dir()
+
+
+def install(loc: Locations, interpreter: str | None = None, *, force: bool = False) -> list[str]:
+    """Copy the add-in and configure the interpreter; return what was done, line by line."""
+    source = packaged_addin()
+    if not source.is_file():
+        raise Unsupported(f"the add-in file is missing from this installation ({source}); reinstall tallycheck")
+    if not _excel_present(loc) and not force:
+        raise Unsupported(
+            f"Excel does not seem to be installed for this user (no {loc.excel_home}). Start Excel once, "
+            "then run this again (or pass --force to install anyway)."
+        )
+    done = []
+    try:
+        loc.startup.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, loc.addin)
+    except PermissionError:
+        raise Unsupported(
+            f"cannot write {loc.addin}: Excel is probably running and has the add-in open. Quit Excel and try again."
+        ) from None
+    except OSError as exc:
+        raise Unsupported(f"cannot write {loc.addin}: {exc.strerror or exc}") from None
+    done.append(f"Installed the add-in: {loc.addin}")
+    python = interpreter or sys.executable
+    values = read_config(loc.config)
+    values[loc.interpreter_key] = python
+    write_config(loc.config, values)
+    done.append(f"Tally Check will run {python} (set in {loc.config})")
+    if loc.applescripts is not None:
+        script = _applescript()
+        if script is not None:
+            loc.applescripts.mkdir(parents=True, exist_ok=True)
+            target = loc.applescripts / f"xlwings-{vba_xlwings_version()}.applescript"
+            shutil.copyfile(script, target)
+            done.append(f"Enabled RunPython for Excel: {target}")
+    done.extend(_xlwings_notes())
+    done.append("Restart Excel: the 'Tally Check' tab appears on the ribbon.")
+    return done
+
+
+def _applescript() -> Path | None:
+    try:
+        import xlwings
+    except ImportError:
+        return None
+    folder = Path(xlwings.__file__).parent
+    found = sorted(folder.glob("xlwings-*.applescript"))
+    return found[-1] if found else None
+
+
+def _xlwings_notes() -> list[str]:
+    try:
+        import xlwings
+    except ImportError:
+        return ["Warning: xlwings is not installed in this Python; the add-in needs it: pip install 'tallycheck[excel]'"]
+    if xlwings.__version__ != vba_xlwings_version():
+        return [f"Note: this Python has xlwings {xlwings.__version__}; the add-in was built with "
+                f"xlwings {vba_xlwings_version()}'s RunPython module (usually fine; if a button fails, "
+                f"pip install xlwings=={vba_xlwings_version()})."]
+    return []
+
+
+def remove(loc: Locations) -> list[str]:
+    if not loc.addin.exists():
+        return [f"The add-in is not installed (nothing at {loc.addin})."]
+    try:
+        loc.addin.unlink()
+    except PermissionError:
+        raise Unsupported(f"cannot remove {loc.addin}: quit Excel (it has the add-in open) and try again.") from None
+    out = [f"Removed the add-in: {loc.addin}", "Restart Excel to drop the 'Tally Check' tab."]
+    if loc.config.exists():
+        out.append(f"The interpreter setting stays in {loc.config} (delete it if you like).")
+    return out
+
+
+def status(loc: Locations) -> list[str]:
+    out = []
+    if loc.addin.exists():
+        same = loc.addin.read_bytes() == packaged_addin().read_bytes()
+        out.append(f"Installed: {loc.addin}" + ("" if same else " (an older build: run tallycheck addin install)"))
+    else:
+        out.append(f"Not installed. 'tallycheck addin install' puts it at {loc.addin}")
+    python = read_config(loc.config).get(loc.interpreter_key)
+    if python is None:
+        out.append(f"Interpreter: not set ({loc.config}); 'tallycheck addin install' sets it to this Python.")
+    elif python not in ("python", "pythonw") and not Path(python).exists():
+        out.append(f"Interpreter: {python} does not exist any more; run 'tallycheck addin install' again.")
+    else:
+        out.append(f"Interpreter: {python}")
+    out.extend(_xlwings_notes())
+    return out
+
+
+def _run(action, **kwargs) -> None:
+    try:
+        loc = locations()
+        for line in action(loc, **kwargs):
+            typer.echo(line)
+    except Unsupported as exc:
+        typer.echo(f"tallycheck: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@addin_app.command("install")
+def install_command(
+    interpreter: str | None = typer.Option(None, help="Python for the add-in to run (default: this one)."),
+    force: bool = typer.Option(False, "--force", help="Install even if no Excel folder is found."),
+) -> None:
+    """Copy the add-in to Excel's startup folder and make it run this Python."""
+    _run(install, interpreter=interpreter, force=force)
+
+
+@addin_app.command("remove")
+def remove_command() -> None:
+    """Remove the add-in from Excel's startup folder."""
+    _run(remove)
+
+
+@addin_app.command("status")
+def status_command() -> None:
+    """Say whether the add-in is installed and which Python it runs."""
+    _run(status)
