@@ -115,16 +115,24 @@ def is_percent_format(code: str | None) -> bool:
     return "%" in re.sub(r'"[^"]*"|\\.', "", code.split(";", 1)[0])
 
 
+_FORMAT_INFO: dict[str, tuple[int | None, bool]] = {}
+
+
 def figure_from_number(value: float, number_format: str | None = None) -> Figure:
     """A number typed in a cell is exact; its format tells the precision shown."""
     value = float(value)
-    if number_format is None:
-        decimals = 0 if value.is_integer() else _decimals_of(value)
-    else:
-        shown = decimals_from_format(number_format)
-        decimals = (0 if value.is_integer() else _decimals_of(value)) if shown is None else shown
-        if is_percent_format(number_format):
+    shown = None
+    if number_format is not None:
+        info = _FORMAT_INFO.get(number_format)
+        if info is None:
+            info = _FORMAT_INFO[number_format] = (decimals_from_format(number_format), is_percent_format(number_format))
+        shown, percent = info
+        if percent:
             value *= 100
+    if shown is not None:
+        decimals = shown
+    else:
+        decimals = 0 if value.is_integer() else _decimals_of(value)
     return Figure(value, value, value, decimals, _significant_unit(value, decimals))
 
 
