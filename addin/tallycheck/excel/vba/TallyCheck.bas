@@ -55,7 +55,7 @@ Public Sub TallyShowChecked()
 End Sub
 
 ' ---- Plumbing.
-Public Function TallyPythonCommand(action As String) As String
+Private Function TallyPythonCommand(action As String) As String
     ' The Python that RunPython runs: tallycheck.excel.entry.run(action), or, when the configured
     ' Python has no tallycheck, a message box saying so (instead of a traceback).
     TallyPythonCommand = "import importlib.util as u;import xlwings as xw;" & _
