@@ -397,6 +397,8 @@ class ComWorkbook:
 
     @property
     def CustomXMLParts(self) -> ComCustomXMLParts:
+        if not self._book.com_custom_xml:  # as over Excel for Mac's AppleScript bridge
+            raise AttributeError("CustomXMLParts")
         return ComCustomXMLParts(self._book)
 
     @property
@@ -847,6 +849,8 @@ class FakeApp:
         self.status_history: list[Any] = []
         self._status: Any = False
         self.screen_updating = True
+        self.addin_open = True
+        self.macro_calls: list[str] = []
 
     @property
     def books(self) -> FakeBooks:
@@ -865,10 +869,41 @@ class FakeApp:
         self._status = value
         self.status_history.append(value)
 
+    def macro(self, name: str) -> Any:
+        """The add-in's VBA record functions (TallyCheck.bas), as Application.Run would run them."""
+        addin, _, func = name.rpartition("!")
+        if addin != "'tallycheck.xlam'" or not self.addin_open:
+            raise RuntimeError(f"Cannot run the macro {name!r}")
+        return _vba_record_function(self, func)
+
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:
         self.alerts.append((prompt, title, mode))
         return "ok"
+
+
+def _vba_record_function(app: FakeApp, func: str) -> Any:
+    """TallyRecordRead / TallyRecordWrite of TallyCheck.bas, over the fake's parts."""
+
+    def book(name: str) -> FakeBook:
+        return next(b for b in app._books if b.name == name)
+
+    def read(book_name: str, ns: str) -> str:
+        parts = [p for p in book(book_name).custom_xml if p.NamespaceURI == ns]
+        return parts[-1].XML if parts else ""
+
+    def write(book_name: str, ns: str, xml: str) -> bool:
+        b = book(book_name)
+        b.custom_xml[:] = [p for p in b.custom_xml if p.NamespaceURI != ns]
+        if xml:
+            b.custom_xml.append(ComCustomXMLPart(b, xml))
+        return True
+
+    functions = {"TallyRecordRead": read, "TallyRecordWrite": write}
+    if func not in functions:
+        raise RuntimeError(f"Cannot run the macro {func!r}")
+    app.macro_calls.append(func)
+    return functions[func]
 
 
 class FakeBook:
@@ -881,6 +916,7 @@ class FakeBook:
         self._active: FakeSheet | None = None
         self.custom_xml: list[ComCustomXMLPart] = []
         self.protect_structure = False
+        self.com_custom_xml = True
 
     @property
     def name(self) -> str:

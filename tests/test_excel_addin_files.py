@@ -246,3 +246,14 @@ def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
 
 def test_build_script_imports_cleanly() -> None:
     importlib.reload(build_addin)
+
+
+def test_record_macros_exist_in_the_vba() -> None:
+    from tallycheck.excel import xlapi
+
+    source = vba_text("TallyCheck.bas")
+    assert re.search(r"^Public Function TallyRecordRead\(bookName As String, ns As String\) As String", source, re.M)
+    assert re.search(r"^Public Function TallyRecordWrite\(bookName As String, ns As String, xml As String\) As Boolean",
+                     source, re.M)
+    assert set(xlapi.RECORD_MACROS) == {"TallyRecordRead", "TallyRecordWrite"}
+    assert build_addin.ADDIN.name == xlapi.ADDIN_BOOK

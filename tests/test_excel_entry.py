@@ -299,3 +299,17 @@ def test_excel_marked_file_cleared_from_the_command_line(tmp_path: Path) -> None
     reopened = FakeBook.from_xlsx(saved)
     assert reopened._snapshot()[0] == original[0]
     assert reopened.custom_xml == []
+
+
+def test_record_through_the_addins_vba_where_python_cannot_reach_custom_xml() -> None:
+    """Excel for Mac: no CustomXMLParts over AppleScript; the add-in's VBA keeps the record."""
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    book.com_custom_xml = False
+    before = book._snapshot()
+    assert entry.validate_workbook(book)["cells"] == 1
+    assert len(book.custom_xml) == 1 and "TallyRecordWrite" in book.app.macro_calls
+    assert entry.validate_workbook(book)["cleared"] == 1
+    assert entry.clear_marks(book)["cleared"] == 1
+    assert book._snapshot() == before
+    assert "TallyRecordRead" in book.app.macro_calls

@@ -178,8 +178,6 @@ class XlwingsTarget:
 
     def read_record(self) -> MarkRecord | None:
         """The record in the workbook's custom XML parts, keys as this target spells them."""
-        if not xlapi.custom_xml_supported(self.book):
-            return None
         for xml in reversed(xlapi.read_custom_xml(self.book, NAMESPACE)):
             record = MarkRecord.from_xml(xml.encode("utf-8"))
             if record is None:

@@ -10,7 +10,8 @@ status bar). A few things it has no wrapper for, and they are all here, nowhere 
 - a note box's size (ours are wordy);
 - the restore record as a custom XML part (``Workbook.CustomXMLParts``), the same place a marked
   file keeps it, so ``tallycheck clear`` finds a record Excel saved, and the button finds one the
-  command line wrote;
+  command line wrote (where Python cannot reach CustomXMLParts, as over Excel for Mac's AppleScript
+  bridge, the add-in's own VBA functions TallyRecordRead/TallyRecordWrite do it, via ``App.macro``);
 - workbook and sheet protection; an internal hyperlink (``SubAddress``); a link's underline and the
   summary tab's colour.
 
@@ -222,6 +223,12 @@ def _parts(book: Any, namespace: str) -> Iterator[Any]:
         yield parts.Item(i)
 
 
+#: VBA functions of TallyCheck.bas that do the same through VBA, where the object model cannot be
+#: reached from Python (Excel for Mac's AppleScript bridge has no CustomXMLParts).
+RECORD_MACROS = ("TallyRecordRead", "TallyRecordWrite")
+ADDIN_BOOK = "tallycheck.xlam"
+
+
 def custom_xml_supported(book: Any) -> bool:
     try:
         book.api.CustomXMLParts  # noqa: B018 - probe
@@ -230,13 +237,29 @@ def custom_xml_supported(book: Any) -> bool:
     return True
 
 
+def _macro(book: Any, name: str) -> Any:
+    """The add-in's VBA function, or the workbook's own (the button template carries it too)."""
+    for qualified, owner in ((f"'{ADDIN_BOOK}'!{name}", book.app), (name, book)):
+        try:
+            return owner.macro(qualified)
+        except Exception:
+            continue
+    raise RuntimeError(f"the Tally Check macro {name} is not available")
+
+
 def read_custom_xml(book: Any, namespace: str) -> list[str]:
     """The XML of every custom XML part in this namespace (newest last)."""
+    if not custom_xml_supported(book):
+        xml = _macro(book, "TallyRecordRead")(book.name, namespace)
+        return [xml] if xml else []
     return [part.XML for part in reversed(list(_parts(book, namespace)))]
 
 
 def write_custom_xml(book: Any, namespace: str, xml: str | None) -> None:
     """Replace every part in this namespace by one holding xml (None: just remove them)."""
+    if not custom_xml_supported(book):
+        _macro(book, "TallyRecordWrite")(book.name, namespace, xml or "")
+        return
     for part in list(_parts(book, namespace)):
         part.Delete()
     if xml is not None:

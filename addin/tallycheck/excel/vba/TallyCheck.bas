@@ -107,3 +107,21 @@ Private Function TallyInterpreter() As String
     #End If
     TallyInterpreter = interpreter
 End Function
+
+' ---- The restore record, for Python where Excel's object model has no CustomXMLParts over its
+' ---- bridge (Excel for Mac's AppleScript): tallycheck.excel.xlapi calls these with App.macro.
+Public Function TallyRecordRead(bookName As String, ns As String) As String
+    Dim parts As Object
+    Set parts = Workbooks(bookName).CustomXMLParts.SelectByNamespace(ns)
+    If parts.Count > 0 Then TallyRecordRead = parts(parts.Count).XML
+End Function
+
+Public Function TallyRecordWrite(bookName As String, ns As String, xml As String) As Boolean
+    Dim parts As Object, i As Long
+    Set parts = Workbooks(bookName).CustomXMLParts.SelectByNamespace(ns)
+    For i = parts.Count To 1 Step -1
+        parts(i).Delete
+    Next i
+    If Len(xml) > 0 Then Workbooks(bookName).CustomXMLParts.Add xml
+    TallyRecordWrite = True
+End Function
