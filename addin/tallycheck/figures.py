@@ -129,10 +129,7 @@ def figure_from_number(value: float, number_format: str | None = None) -> Figure
         shown, percent = info
         if percent:
             value *= 100
-    if shown is not None:
-        decimals = shown
-    else:
-        decimals = 0 if value.is_integer() else _decimals_of(value)
+    decimals = shown if shown is not None else 0 if value.is_integer() else _decimals_of(value)
     return Figure(value, value, value, decimals, _significant_unit(value, decimals))
 
 
