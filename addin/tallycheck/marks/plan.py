@@ -111,7 +111,7 @@ def note_blocks(mark: CellMark, version: str) -> list[tuple[str, bool]]:
             lines.append(f"Cells involved: {', '.join(f.cells)}")
         parts.append("\n".join(lines))
     body = "\n" + "\n\n".join(parts)
-    body += f"\n\n(Added by tallycheck {version}; 'tallycheck clear' removes it.)"
+    body += f"\n\n(Added by tallycheck {version}; Clear marks on the Tally Check ribbon, or 'tallycheck clear', removes it.)"
     return [(heading, True), (body, False)]
 
 
@@ -166,7 +166,7 @@ def summary(findings: Sequence[Finding], version: str, when: str, workbook: str)
         lines=(
             f"{errors} error(s), {warnings} warning(s). Checked {when} with tallycheck {version}.",
             "Marked cells have a red (error) or amber (warning) fill and a note. Click a cell "
-            "reference to go to it. 'tallycheck clear' removes the marks and this sheet.",
+            "reference to go to it. Clear marks (Tally Check ribbon) or 'tallycheck clear' removes the marks and this sheet.",
         ),
         headers=SUMMARY_HEADERS,
         rows=tuple(rows),
