@@ -262,10 +262,24 @@ def _pivot_ranges(package: zipfile.ZipFile, names: dict[str, str], sheet_part: s
     return out
 
 
-def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
-    """Style index (as written in the s attribute) -> number format code, General left out."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+# The built-in number formats that show figures (ECMA-376 Part 1, 18.8.30); dates and times are left
+# out because calamine types those cells as dates already. Kept here rather than importing openpyxl:
+# the Excel button starts a fresh Python on every click, and openpyxl's import costs ~0.15 s.
+_BUILTIN_NUMBER_FORMATS = {
+    1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00",
+    12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+    39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0",
+}
+_DATE_PARTS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 
+
+def _is_date_code(code: str) -> bool:
+    """A number format that shows a date or a time (d, m, y, h, s outside quotes and brackets)."""
+    return re.search(r"[dmyhs]", _DATE_PARTS.sub("", code.split(";", 1)[0]).lower()) is not None
+
+
+def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
+    """Style index (as written in the s attribute) -> number format code, General and dates left out."""
     styles_part = next(
         (t for k, t in _targets(package, names, workbook_part).values() if k.endswith("/styles")), "xl/styles.xml"
     )
@@ -278,8 +292,8 @@ def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_pa
         fmt_id = int(xf.get("numFmtId", "0"))
         if fmt_id in _GENERAL_IDS:
             continue
-        code = custom.get(fmt_id, BUILTIN_FORMATS.get(fmt_id))
-        if code and code.lower() != "general" and not is_date_format(code):  # calamine types dates already
+        code = custom.get(fmt_id, _BUILTIN_NUMBER_FORMATS.get(fmt_id))
+        if code and code.lower() != "general" and not _is_date_code(code):
             out[str(index)] = code
     return out
 

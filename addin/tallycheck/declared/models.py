@@ -138,13 +138,13 @@ def _frame(binding: Binding, tables: list[Table]) -> tuple[Any, list[tuple[Table
 
 def validate(tables: list[Table]) -> list[Finding]:
     """Every registered model against the tables it matches; failures as findings on their cells."""
-    import pandera.pandas as pa
-
     findings: list[Finding] = []
     for binding in registered():
         matched = [t for t in tables if binding.matches(t)]
         if not matched:
             continue
+        import pandera.pandas as pa  # only when a model applies: the Excel button's start-up counts
+
         frame, where = _frame(binding, matched)
         try:
             binding.schema.validate(frame, lazy=True)
