@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..marks.errors import MarkError
-from ..marks.plan import FILLS, SUMMARY_SHEET, Summary
+from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, unique_sheet_name
 from ..marks.record import NAMESPACE, MarkRecord, Token
 from . import xlapi
 
 #: record.state["target"]["kind"] for records written by this target.
 KIND = "excel"
-_FORBIDDEN = set("[]:*?/\\")
 _TEXT_LIMIT = 32_767
 _WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
 _HEADER_ROW = 5
@@ -209,14 +208,7 @@ class XlwingsTarget:
         return sheet if is_summary_title(sheet.range("A1").value) else None
 
     def _unique_name(self, base: str) -> str:
-        base = "".join("_" if ch in _FORBIDDEN else ch for ch in base)[:31]
-        taken = {n.casefold() for n in self._by_name()}
-        name, n = base, 1
-        while name.casefold() in taken:
-            n += 1
-            suffix = f" ({n})"
-            name = base[: 31 - len(suffix)] + suffix
-        return name
+        return unique_sheet_name(base, self._by_name())
 
     def summary_name(self) -> str | None:
         """The summary sheet the last run added, if it is still there."""

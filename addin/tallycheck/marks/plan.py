@@ -7,7 +7,7 @@ fills, the same notes and the same summary.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..findings import SEVERITY_ORDER, Finding
@@ -178,3 +178,18 @@ def _cell_value(value: object) -> object:
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
     return str(value)
+
+
+_FORBIDDEN_IN_SHEET_NAMES = set("[]:*?/\\")
+
+
+def unique_sheet_name(base: str, taken: Iterable[str]) -> str:
+    """base, or 'base (2)', ...: a valid sheet name no sheet has (Excel compares names case-insensitively)."""
+    base = "".join("_" if ch in _FORBIDDEN_IN_SHEET_NAMES else ch for ch in base)[:31]
+    used = {name.casefold() for name in taken}
+    name, n = base, 1
+    while name.casefold() in used:
+        n += 1
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    return name

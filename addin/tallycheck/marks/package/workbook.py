@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from ..plan import unique_sheet_name
 from .ns import Dialect
 from .opc import Package
-
-_FORBIDDEN = set("[]:*?/\\")
 
 
 @dataclass(frozen=True)
@@ -70,14 +69,7 @@ class Workbook:
 
     def unique_name(self, base: str) -> str:
         """base, or 'base (2)', ...: a sheet name no sheet has (case-insensitively)."""
-        base = "".join("_" if ch in _FORBIDDEN else ch for ch in base)[:31]
-        taken = {s.name.casefold() for s in self.sheets()}
-        name, n = base, 1
-        while name.casefold() in taken:
-            n += 1
-            suffix = f" ({n})"
-            name = base[: 31 - len(suffix)] + suffix
-        return name
+        return unique_sheet_name(base, (s.name for s in self.sheets()))
 
     def add_sheet(self, name: str, rid: str) -> str:
         """Append a sheet entry pointing at relationship rid; return its new sheetId."""
