@@ -168,6 +168,8 @@ class RuleSet:
     def apply(self, table: Table, reader: Reader, inferred: list[Relation]) -> tuple[list[Relation], list[Finding]]:
         """The table's relations: inferred (less what is ignored) plus declared, switches applied."""
         self.tables.append(table)
+        if not self.entries:  # the common case: nothing declared, nothing to sift
+            return inferred, list(reader.uncached.values())
         declared: list[Relation] = []
         for entry in self.entries:
             if entry.mode not in ("columns", "rows") or not self._in_scope(entry, table):
