@@ -140,3 +140,27 @@ def test_pivot_tables_are_left_to_excel():
 
     report = check_workbook(CALAMINE / "pivots.xlsx")
     assert report.findings == [] and not any(t.sheet.startswith("PivotSheet") for t in report.tables)
+
+
+def test_years_across_the_header_and_figures_written_as_text(write_book):
+    path = write_book({
+        "Wide": [
+            ["Losses by category and year"],
+            [],
+            ["Category", 2022, 2023, 2024, "Total"],
+            ["Killed", 10, 20, 30, 60],
+            ["Wounded", 30, 40, 50, 125],
+            ["Total", 40, 60, 80, 180],
+        ],
+        "Text": [
+            ["Country", "Killed", "Wounded", "Total"],
+            ["X", "1,234", "2,000", "3,234"],
+            ["Y", "about 1,000", "about 2,000", "3,000"],
+            ["Z", "n/a", 5, 5],
+        ],
+    })
+    report = check_workbook(path)
+    wide = next(t for t in report.tables if t.sheet == "Wide")
+    assert [name for name, _ in wide.columns] == ["Category", "2022", "2023", "2024", "Total"]
+    # 30 + 40 + 50 = 120, not 125; the Total row's E6 = 60 + 125 holds but 40 + 60 + 80 = 180 does not
+    assert flagged(report) == {("Wide", "E5", "sum", "error"), ("Wide", "E6", "total_row", "error")}

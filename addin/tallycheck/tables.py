@@ -218,18 +218,26 @@ def _is_text(v: Any) -> bool:
 
 
 def _is_header_row(cells: dict[int, Any]) -> bool:
+    """Names over columns: words, and perhaps years ("Category | 2022 | 2023 | Total"), but no figures."""
     if len(cells) < 2:
         return False
-    texts = sum(1 for v in cells.values() if isinstance(v, str))
-    years = sum(1 for v in cells.values() if isinstance(v, (int, float)) and float(v).is_integer() and 1900 <= v <= 2100)
-    return texts >= 1 and texts + years == len(cells) and texts >= len(cells) / 2
+    years = sum(1 for v in cells.values() if _year_like(v) and (not isinstance(v, str) or v.strip().isdigit()))
+    texts = sum(1 for v in cells.values() if _is_text(v))
+    return texts >= 1 and texts + years == len(cells) and (2 * texts >= len(cells) or years >= 2)
+
+
+def _header_text(value: Any) -> str:
+    """A header cell as its name: 2022, not 2022.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict[int, tuple[str, str]]:
     """Column -> (name, group), merged group cells spread over the columns they cover."""
     grid: dict[int, dict[int, str]] = {}
     for r in header_rows:
-        row = {c: str(v).strip() for c, v in _row_cells(sheet, r).items()}
+        row = {c: _header_text(v) for c, v in _row_cells(sheet, r).items()}
         for r1, c1, r2, c2 in sheet.merged:
             if r1 <= r <= r2 and sheet.value(r1, c1) is not None:
                 for c in range(c1, c2 + 1):
