@@ -70,3 +70,47 @@ def test_report_option_writes_the_run_report(folder, tmp_path):
     assert "broken.xlsx" in html.read_text()
     bad = run_cli("check", "--report", str(tmp_path / "run.txt"), str(folder), cwd=tmp_path)
     assert bad.returncode == 2 and ".txt" in bad.stderr
+
+
+def _crash_on_marked_files(items):
+    import os
+
+    from tallycheck import batch
+
+    if any("crash" in item.path for item in items):
+        os._exit(3)  # what a reader's segfault or the OOM killer looks like from the pool
+    return batch._real_check_chunk(items)
+
+
+def test_a_workbook_that_kills_its_worker_is_reported_and_the_rest_go_on(folder, tmp_path, monkeypatch):
+    from tallycheck import batch
+
+    crash = tmp_path / "crash.xlsx"
+    shutil.copy(EXAMPLES / "missing-in-action.xlsx", crash)
+    files = [*collect([folder]), crash]
+    monkeypatch.setattr(batch, "_real_check_chunk", batch.check_chunk, raising=False)
+    monkeypatch.setattr(batch, "check_chunk", _crash_on_marked_files)  # forked workers inherit it
+    result = run(files, jobs=2)
+    by_name = {r.path.name: r for r in result.reports}
+    assert len(result.reports) == len(files)
+    assert "crashed" in by_name["crash.xlsx"].error
+    assert all(r.ok for r in result.reports if r.path.name not in ("crash.xlsx", "broken.xlsx"))
+    assert sum(len(r.findings) for r in result.reports) == 3 * 12
+
+
+def test_an_unexpected_error_in_one_workbook_is_its_own_error(folder, monkeypatch):
+    from tallycheck import tables
+
+    real = tables.find_tables
+
+    def fragile(sheet):
+        if sheet.name == "Courts":
+            raise ValueError("an odd layout")
+        return real(sheet)
+
+    monkeypatch.setattr(tables, "find_tables", fragile)
+    files = collect([folder])
+    result = run(files, jobs=1)
+    bad = [r for r in result.reports if r.error and "odd layout" in r.error]
+    assert len(bad) == 3 and all(r.path.name.endswith("missing-in-action.xlsx") for r in bad)
+    assert sum(r.ok for r in result.reports) == len(files) - 4  # and broken.xlsx

@@ -185,16 +185,26 @@ def run(
 def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], list[Report]], None]) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     _warm_imports()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+    context = multiprocessing.get_context(method)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    crashed: list[list[Item]] = []
     try:
         pending = {pool.submit(check_chunk, chunk): chunk for chunk in chunks}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                take(pending.pop(future), future.result())
+                chunk = pending.pop(future)
+                try:
+                    take(chunk, future.result())
+                except BrokenProcessPool:
+                    crashed.append(chunk)  # a worker died (a reader crash, the OOM killer): retried below
+            if crashed and pending:
+                crashed.extend(pending.values())
+                pending.clear()
     except KeyboardInterrupt:
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
@@ -203,6 +213,25 @@ def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], 
         raise
     else:
         pool.shutdown()
+    if crashed:  # which chunk killed the pool is unknown: halve them all and try again in a fresh one
+        singles = [chunk for chunk in crashed if len(chunk) == 1]
+        halves = [half for chunk in crashed if len(chunk) > 1 for half in (chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :])]
+        if halves:
+            _run_local(jobs, halves, take)
+        for (item,) in singles:
+            take([item], _isolated(item, context))
+
+
+def _isolated(item: Item, context: object) -> list[Report]:
+    """Check one workbook in a process of its own, so that if it kills its worker only it is lost."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:  # type: ignore[arg-type]
+        try:
+            return pool.submit(check_chunk, [item]).result()
+        except BrokenProcessPool:
+            return [Report(Path(item.path), error="the worker checking it crashed (out of memory, or a reader crash)")]
 
 
 def _run_dask(address: str, chunks: list[list[Item]], take: Callable[[list[Item], list[Report]], None]) -> None:
@@ -212,7 +241,12 @@ def _run_dask(address: str, chunks: list[list[Item]], take: Callable[[list[Item]
         futures = {client.submit(check_chunk, chunk, pure=False): chunk for chunk in chunks}
         try:
             for future in as_completed(list(futures)):
-                take(futures[future], future.result())
+                chunk = futures[future]
+                try:
+                    reports = future.result()
+                except Exception as exc:  # e.g. KilledWorker: the cluster gave up on this chunk
+                    reports = [Report(Path(i.path), error=f"the cluster could not check it: {type(exc).__name__}: {exc}") for i in chunk]
+                take(chunk, reports)
         except KeyboardInterrupt:
             client.cancel(list(futures))
             raise

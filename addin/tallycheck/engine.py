@@ -84,10 +84,17 @@ def _gather(path: Path, data: bytes | None = None, rules: Path | None = None) ->
         data = read_bytes(path) if data is None else data
         report.sha256 = hashlib.sha256(data).hexdigest()
         book = read_workbook(path, data)
+        return _gather_book(book, report, rules)
     except WorkbookError as exc:
         report.error = exc.reason
-        return report, [], []
-    return _gather_book(book, report, rules)
+    except MemoryError:
+        report.error = "too large to check in the memory available"
+    except Exception as exc:  # one odd workbook must not stop a run of thousands
+        report.error = f"could not be checked: {type(exc).__name__}: {exc} (a tallycheck bug: please report it)"
+    report.findings.clear()
+    report.tables.clear()
+    report.series.clear()
+    return report, [], []
 
 
 def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
