@@ -76,7 +76,7 @@ def check(
     mark: Annotated[bool, typer.Option("--mark", help="Also mark every finding in the workbooks (fill + note + summary sheet).")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="With --mark: write marked copies under this folder; originals untouched.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write a report for the whole run: .json, .csv, .xlsx or .html.")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Workbooks checked in parallel [default: all cores].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Workbooks checked in parallel (default: all cores).")] = None,
     include: Annotated[list[str] | None, typer.Option("--include", help="Only check files matching this glob (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip files and folders matching this glob (repeatable).")] = None,
     changed: Annotated[bool, typer.Option("--changed", help="Re-check only workbooks whose content changed since the last run.")] = False,
