@@ -119,7 +119,7 @@ def test_text_figures_are_intervals_not_false_alarms(write_book):
         ["Estimate", "Military", "Civilian", "Total"],
         ["A", 8_668_400, "about 17.9 million", "26.6 million"],
         ["B", 8_668_400, "about 17.9 million", "36.6 million"],
-        ["C", 8_668_400, "about 17.9 million", "30 million"],  # a total rounded to tens of millions
+        ["C", 8_668_400, "about 17.9 million", "27 million"],  # a total rounded to millions
     ]})
     assert flagged(check_workbook(path)) == {("S", "D3", "sum", "error"), ("S", "D4", "sum", "warning")}
 
@@ -164,3 +164,64 @@ def test_years_across_the_header_and_figures_written_as_text(write_book):
     assert [name for name, _ in wide.columns] == ["Category", "2022", "2023", "2024", "Total"]
     # 30 + 40 + 50 = 120, not 125; the Total row's E6 = 60 + 125 holds but 40 + 60 + 80 = 180 does not
     assert flagged(report) == {("Wide", "E5", "sum", "error"), ("Wide", "E6", "total_row", "error")}
+
+
+def test_ordinary_yearly_and_quarterly_tables_raise_no_false_alarm(write_book):
+    path = write_book({
+        "Years": [[None, "Killed", "Wounded", "Total"], ["2022", 100, 200, 300], ["2023", 150, 250, 400], ["Total", 250, 450, 700]],
+        "Quarters": [["Losses by quarter"], ["Period", "Losses", "Per day"], ["Jan–Mar 2024", 9100, 100], ["Apr–Jun 2024", 9100, 100]],
+        "Partial": [["Year", "Losses", "Per day"], ["2024", 36600, 100], ["2025 (Jan–May)", 15100, 100]],
+        "Range": [
+            ["Russian losses, 24 Feb 2022 – 4 Jun 2025"],
+            ["Year", "Losses", "Per day"], ["2022", 106720, 343], ["2023", 253290, 693], ["2025", 199330, 1286],
+        ],
+        "Population": [
+            ["Region", "Population", "Killed", "Wounded", "Total casualties"],
+            ["North", 1_200_000, 100, 200, 300], ["South", 800_000, 50, 70, 125],
+        ],
+    })
+    report = check_workbook(path)
+    assert flagged(report) == {("Population", "E3", "sum", "error")}  # 50 + 70 = 120; Population is no component
+
+
+def test_round_totals_are_warnings_only_within_two_significant_digits(write_book):
+    path = write_book({"S": [
+        ["Unit", "Killed", "Wounded", "Total"],
+        ["A", 60, 80, 100],  # 140: not a total "rounded" to 100
+        ["B", 1_240, 1_358, 2_600],  # 2,598: rounded to the hundred
+    ]})
+    assert flagged(check_workbook(path)) == {("S", "D2", "sum", "error"), ("S", "D3", "sum", "warning")}
+
+
+def test_daily_tallies_newest_first_and_with_dates_written_as_text(write_book):
+    rows = [[date(2024, 3, d), 100 + 10 * d, 10] for d in range(1, 7)]
+    rows[4][2] = 90  # 5 Mar: the tally rose 10
+    newest_first = [["Date", "Personnel, cumulative", "Daily change"], *reversed(rows)]
+    text_dates = [["Date", "Tanks", "Tanks +/-"], ["01.03.2024", 100, None], ["02.03.2024", 105, 5], ["02.03.2024", 105, 0], ["05.03.2024", 110, 5], ["06.03.2024", 112, 2]]
+    report = check_workbook(write_book({"Newest": newest_first, "Text": text_dates}))
+    assert flagged(report) == {
+        ("Newest", "B3", "cumulative", "error"),
+        ("Text", "A4", "duplicate_date", "error"),
+        ("Text", "A5", "date_gap", "warning"),
+    }
+
+
+def test_stacked_tables_without_a_blank_row_between(write_book):
+    path = write_book({"S": [
+        ["Table 1: Losses 2023"], ["Unit", "Killed", "Wounded", "Total"], ["A", 10, 20, 30], ["B", 5, 5, 10], ["Total", 15, 25, 40],
+        ["Table 2: Losses 2024"], ["Unit", "Killed", "Wounded", "Total"], ["A", 11, 21, 32], ["B", 6, 6, 12], ["Total", 18, 26, 44],
+    ]})
+    report = check_workbook(path)
+    assert len(report.tables) == 2
+    assert flagged(report) == {("S", "B10", "total_row", "error"), ("S", "C10", "total_row", "error")}
+
+
+def test_json_report_survives_open_interval_figures(write_book):
+    import json
+
+    from tallycheck.report import json_text
+
+    path = write_book({"S": [["Region", "Killed", "Share (%)"], ["North", 50, "<1"], ["South", 300, 30], ["East", 650, 65], ["Total", 1000, 100]]})
+    doc = json.loads(json_text([check_workbook(path)]))
+    (finding,) = [f for f in doc["workbooks"][0]["findings"] if f["cell"] == "C2"]
+    assert finding["found"] == 1 and finding["rule"] == "percent"

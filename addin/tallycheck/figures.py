@@ -57,7 +57,12 @@ class Figure(NamedTuple):
     def rounding(self) -> tuple[float, float]:
         """The interval if this figure is a round number that was rounded (warning territory)."""
         if self.unit >= 100 or (self.text and self.unit > 1):
-            half = self.unit / 2
+            unit = self.unit
+            while unit > 1 and abs(self.value) / unit < 10:  # keep two significant digits: 100 was not 140
+                unit /= 10
+            if unit < 100 and not self.text:
+                return (self.lo, self.hi)
+            half = unit / 2
             return (min(self.lo, self.value - half), max(self.hi, self.value + half))
         return (self.lo, self.hi)
 

@@ -15,11 +15,20 @@ def _n(value: float, decimals: int | None = None) -> str:
     return format_number(value, decimals)
 
 
-def _plain(value: float) -> float | int:
+def _plain(value: float) -> float | int | None:
     """JSON-friendly: whole numbers as int, others rounded to what a person would compare."""
     if value != value or value in (float("inf"), float("-inf")):
-        return value
+        return None
     return round(value) if abs(value - round(value)) < 1e-9 else round(value, 4)
+
+
+def _point(lo: float, hi: float) -> float | int | None:
+    """One number for an interval: itself when exact, its finite bound when open ("over N": N)."""
+    if hi == float("inf"):
+        return _plain(lo)
+    if lo == float("-inf"):
+        return _plain(hi)
+    return _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2)
 
 
 def _span(lo: float, hi: float) -> str:
@@ -188,9 +197,8 @@ def rule_of(rel: Relation) -> str:
 def finding_of(rel: Relation, severity: Severity) -> Finding:
     """The finding a person reads for one failing relation (a declared rule may set its severity)."""
     rule = rule_of(rel)
-    found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _plain(rel.found[0])
-    lo, hi = rel.expected
-    expected: Any = _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2) if hi != float("inf") and lo != float("-inf") else _plain(lo if hi == float("inf") else hi)
+    found: Any = _plain(rel.facts["total"].value) if "total" in rel.facts else _point(*rel.found)
+    expected: Any = _point(*rel.expected)
     if rel.kind == "sum":
         expected = _plain(sum(p.value for p in rel.facts["parts"]))
     if rel.kind == "per_day":

@@ -28,9 +28,11 @@ _DATE_RES = [
     # 2025-06-04, 04.06.2025, 4/6/2025 (day first, as outside the US), 4 June 2025, June 4, 2025, 4 June
     re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
     re.compile(r"(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})"),
-    re.compile(rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MONTH})(?:,?\s+(?P<y>\d{{4}}))?", re.I),
-    re.compile(rf"(?P<mon>{_MONTH})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?", re.I),
+    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MONTH})(?:,?\s+(?P<y>\d{{4}}))?", re.I),
+    re.compile(rf"(?P<mon>{_MONTH})\s+(?P<d>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?", re.I),
 ]
+# "Jan–Mar 2024", "January to May": whole months
+_MONTH_RANGE_RE = re.compile(rf"(?P<m1>{_MONTH})\s*(?:[–—-]|\bto\b)\s*(?P<m2>{_MONTH})(?:\s+(?P<y>\d{{4}}))?", re.I)
 _YEAR_RE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 _MONTH_YEAR_RE = re.compile(rf"^\s*(?P<mon>{_MONTH})\s+(?P<y>\d{{4}})\s*$", re.I)
 _SINCE_RE = re.compile(r"\b(?:since|from|starting|beginning)\b", re.I)
@@ -104,12 +106,17 @@ def _dates_in(text: str, default_year: int | None) -> list[tuple[int, date]]:
 def context_from_text(text: str) -> PeriodContext:
     """Series start and as-of dates stated in a title or a note."""
     start = as_of = None
-    for pos, day in _dates_in(text, None):
+    found = _dates_in(text, None)
+    for pos, day in found:
         before = text[max(0, pos - 20) : pos]
         if _SINCE_RE.search(before):
             start = start or day
         elif re.search(r"as of|as at|until|up to|through|to\s*$", before, re.I):
             as_of = as_of or day
+    if start is None and as_of is None and len(found) >= 2:  # "24 Feb 2022 – 4 Jun 2025"
+        (p1, d1), (p2, d2) = found[0], found[1]
+        if d1 < d2 and re.search(r"[–—-]|\bto\b", text[p1:p2], re.I):
+            start, as_of = d1, d2
     return PeriodContext(start, as_of)
 
 
@@ -124,6 +131,12 @@ def period_from_label(label: str, context: PeriodContext = PeriodContext()) -> P
         return Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), "month label")
     years = _YEAR_RE.findall(text)
     default_year = int(years[0]) if years else None
+    months = _MONTH_RANGE_RE.search(text)
+    if months and (months.group("y") or default_year):
+        year = int(months.group("y") or default_year)
+        first, last = (_MONTHS[months.group(k).lower().rstrip(".")] for k in ("m1", "m2"))
+        if first <= last:
+            return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), "month range in label")
     dates = _dates_in(text, default_year)
     if len(dates) >= 2:
         return Period(dates[0][1], dates[-1][1], "date range in label")
@@ -143,7 +156,7 @@ def period_from_label(label: str, context: PeriodContext = PeriodContext()) -> P
             start = context.series_start if context.series_start and context.series_start.year == year else date(year, 1, 1)
             return Period(start, day, "as-of date in label")
         return None
-    if len(years) == 1 and re.fullmatch(r"\s*(?:year\s+)?\d{4}\s*[*†]*\s*(?:\([^)]*\))?\s*", text, re.I):
+    if len(years) == 1 and re.fullmatch(r"\s*(?:year\s+)?\d{4}\s*[*†]*\s*(?:\((?:[^)\d]*)\))?\s*", text, re.I) and not re.search(_MONTH, text, re.I):
         year = int(years[0])
         start, end = date(year, 1, 1), date(year, 12, 31)
         source = "year label"

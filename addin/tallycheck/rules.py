@@ -21,6 +21,7 @@ from .tables import Column, Row, Table
 if TYPE_CHECKING:
     from .declared.ruleset import RuleSet
 
+_NOT_A_COMPONENT = re.compile(r"population|inhabitants|residents|area|km|budget|rate|per\s*\d|per cap|density|year|населення", re.I)
 _RANGE_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
 
 
@@ -114,6 +115,7 @@ def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
         right = [c for c in counts[pos + 1 :] if c.role == "count" and (not total_col.group or c.group == total_col.group)]
         # components sit between this total and the previous (or next) one
         left = [c for c in left if not any(t.index > c.index for t in table.columns_with("total") if t.index < total_col.index)]
+        left, right = ([c for c in side if not _NOT_A_COMPONENT.search(c.name)] for side in (left, right))
         components = left if len(left) >= 2 else right if len(right) >= 2 else []
         if not components:
             continue
@@ -271,6 +273,9 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
     if date_col is None or not pairs:
         return
     steps = [(b.date - a.date).days for a, b in itertools.pairwise(dated)]  # type: ignore[operator]
+    if sum(s == -1 for s in steps) > 0.5 * len(steps):  # newest first: read it oldest first
+        dated.reverse()
+        steps = [-s for s in reversed(steps)]
     if sum(s == 1 for s in steps) < 0.5 * len(steps):
         return
     for prev, cur in itertools.pairwise(dated):

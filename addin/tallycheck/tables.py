@@ -46,7 +46,7 @@ _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     ("high", re.compile(r"^\s*(?:high|upper|max|maximum|high estimate|upper bound)\s*$", re.I)),
     ("total", re.compile(r"\btotals?\b|^\s*sum\s*$|overall|всього|усього|разом|итого|всего|загалом", re.I)),
 ]
-_LABEL_HEADER_RE = re.compile(r"^\s*(?:row labels|year|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
+_LABEL_HEADER_RE = re.compile(r"^\s*(?:row labels|years?|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
 
 
 @dataclass
@@ -169,13 +169,21 @@ def _blocks(sheet: Sheet) -> list[list[tuple[int, dict[int, Any]]]]:
     """Runs of consecutive non-blank rows."""
     blocks: list[list[tuple[int, dict[int, Any]]]] = []
     current: list[tuple[int, dict[int, Any]]] = []
+    previous_title = False
     for r in range(sheet.origin[0], sheet.n_rows):
         cells = _row_cells(sheet, r)
-        if cells:
-            current.append((r, cells))
-        elif current:
-            blocks.append(current)
-            current = []
+        if not cells:
+            if current:
+                blocks.append(current)
+            current, previous_title = [], False
+            continue
+        # "Table 2: ..." then a header row, right under the previous table: a new table
+        if previous_title and len(current) > 2 and _is_header_row(cells) and any(figure_of(v) is not None for _, c in current[:-1] for v in c.values()):
+            blocks.append(current[:-1])
+            current = current[-1:]
+        current.append((r, cells))
+        only = next(iter(cells.values())) if len(cells) == 1 else None
+        previous_title = isinstance(only, str) and _is_text(only) and not TOTAL_RE.match(only)
     if current:
         blocks.append(current)
     return blocks
@@ -254,7 +262,7 @@ def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict
 
 
 def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
-    dates = sum(1 for v in values if isinstance(v, (date, datetime)))
+    dates = sum(1 for v in values if isinstance(v, (date, datetime)) or (isinstance(v, str) and as_date(v) is not None))
     numbers = sum(1 for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
     strings = [v for v in values if isinstance(v, str)]
     parsed = sum(1 for v in strings if figure_of(v) is not None)
@@ -341,7 +349,8 @@ def _label_column(columns: list[Column], rows: list[tuple[int, dict[int, Any]]])
     if first.role in ("text", "date"):
         return first.index
     values = [cells[first.index] for _, cells in rows if first.index in cells]
-    if _LABEL_HEADER_RE.match(first.name) or (values and all(_year_like(v) for v in values)):
+    labels = [v for v in values if not (isinstance(v, str) and TOTAL_RE.match(v))]  # "Total" labels a year column too
+    if _LABEL_HEADER_RE.match(first.name) or (labels and all(_year_like(v) for v in labels)):
         return first.index
     return None
 
