@@ -225,3 +225,20 @@ def test_json_report_survives_open_interval_figures(write_book):
     doc = json.loads(json_text([check_workbook(path)]))
     (finding,) = [f for f in doc["workbooks"][0]["findings"] if f["cell"] == "C2"]
     assert finding["found"] == 1 and finding["rule"] == "percent"
+
+
+def test_rows_indented_with_excels_indent_button_are_of_which_rows(tmp_path):
+    from openpyxl.styles import Alignment
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for row in [["Category", "2023", "2024"], ["Killed", 100, 120], ["Civilians", 60, 70], ["Military", 40, 40],
+                ["Wounded", 200, 220], ["Total", 300, 340]]:
+        ws.append(row)
+    for ref in ("A3", "A4"):
+        ws[ref].alignment = Alignment(indent=1)
+    path = tmp_path / "indent.xlsx"
+    wb.save(path)
+    # the indented rows are parts of Killed (C2: 70 + 40 = 110, not 120), not rows of the Total
+    assert flagged(check_workbook(path)) == {("S", "C2", "of_which", "error")}

@@ -48,6 +48,7 @@ class Sheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
     pivots: list[tuple[int, int, int, int]] = field(default_factory=list)
+    indented: set[str] = field(default_factory=set)
 
     @property
     def n_rows(self) -> int:
@@ -164,7 +165,7 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
 
     workbook_part = _workbook_part(package, names)
     parts = _sheet_parts(package, names, workbook_part)
-    formats = _number_formats(package, names, workbook_part)
+    styles = _cell_styles(package, names, workbook_part)
     sheets: list[Sheet] = []
     for meta in book.sheets_metadata:
         if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet"):
@@ -182,7 +183,7 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
         part = parts.get(meta.name)
         if part:
             try:
-                _read_annotations(package.read(part), sheet, formats)
+                _read_annotations(package.read(part), sheet, styles)
                 sheet.pivots = _pivot_ranges(package, names, part)
             except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {_reason(exc)}") from None
@@ -278,24 +279,44 @@ def _is_date_code(code: str) -> bool:
     return re.search(r"[dmyhs]", _DATE_PARTS.sub("", code.split(";", 1)[0]).lower()) is not None
 
 
-def _number_formats(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
-    """Style index (as written in the s attribute) -> number format code, General and dates left out."""
+@dataclass(frozen=True)
+class _Styles:
+    """What a cell's style index says that matters here: its number format, and whether it is indented."""
+
+    formats: dict[str, str]  # style index (the s attribute) -> number format code; General and dates left out
+    indented: frozenset[str]  # style indexes with an indent (Excel's Increase Indent: an "of which" row)
+
+    def wanted(self) -> set[str]:
+        return set(self.formats) | self.indented
+
+    def note(self, sheet: Sheet, ref: str, style: str) -> None:
+        if style in self.formats:
+            sheet.formats[ref] = self.formats[style]
+        if style in self.indented:
+            sheet.indented.add(ref)
+
+
+def _cell_styles(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> _Styles:
     styles_part = next(
         (t for k, t in _targets(package, names, workbook_part).values() if k.endswith("/styles")), "xl/styles.xml"
     )
     styles = _read_xml(package, names, styles_part)
     if styles is None:
-        return {}
+        return _Styles({}, frozenset())
     custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in styles.iterfind("{*}numFmts/{*}numFmt")}
-    out = {}
+    formats = {}
+    indented = set()
     for index, xf in enumerate(styles.iterfind("{*}cellXfs/{*}xf")):
+        alignment = xf.find("{*}alignment")
+        if alignment is not None and alignment.get("indent", "0") not in ("", "0"):
+            indented.add(str(index))
         fmt_id = int(xf.get("numFmtId", "0"))
         if fmt_id in _GENERAL_IDS:
             continue
         code = custom.get(fmt_id, _BUILTIN_NUMBER_FORMATS.get(fmt_id))
         if code and code.lower() != "general" and not _is_date_code(code):
-            out[str(index)] = code
-    return out
+            formats[str(index)] = code
+    return _Styles(formats, frozenset(indented))
 
 
 _R_ATTR = re.compile(rb'\br="([A-Za-z]{1,3}[0-9]+)"')
@@ -304,7 +325,7 @@ _CELL_WITH_R = re.compile(rb'<c\s[^>]*?\br="')
 _ERROR_CELL = re.compile(rb'<c\s([^>]*?\bt="e"[^>]*)>\s*(?:<f\b.*?</f>|<f\b[^>]*/>)?\s*<v>([^<]*)</v>', re.S)
 
 
-def _read_annotations(data: bytes, sheet: Sheet, formats: dict[str, str]) -> None:
+def _read_annotations(data: bytes, sheet: Sheet, styles: _Styles) -> None:
     """Formulas, formulas without a cached value, error codes and number formats, by cell.
 
     Most cells carry none of these, so the sheet XML is scanned with compiled patterns (C speed)
@@ -313,19 +334,24 @@ def _read_annotations(data: bytes, sheet: Sheet, formats: dict[str, str]) -> Non
     """
     plain = b"<c " in data and b":c " not in data and b"<c>" not in data
     if not plain or data.count(b"<c ") != len(_CELL_WITH_R.findall(data)):
-        _read_annotations_streaming(io.BytesIO(data), sheet, formats)
+        _read_annotations_streaming(io.BytesIO(data), sheet, styles)
         return
-    if formats:
-        ids = b"|".join(re.escape(k.encode()) for k in formats)
-        codes = {k.encode(): v for k, v in formats.items()}
+    wanted = styles.wanted()
+    if wanted:
+        ids = b"|".join(re.escape(k.encode()) for k in wanted)
         r_first = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?\ss="(' + ids + rb')"')
-        sheet.formats.update({m.group(1).decode(): codes[m.group(2)] for m in r_first.finditer(data)})
+        if not styles.indented:  # the common case, in one C-speed sweep
+            codes = {k.encode(): v for k, v in styles.formats.items()}
+            sheet.formats.update({m.group(1).decode(): codes[m.group(2)] for m in r_first.finditer(data)})
+        else:
+            for m in r_first.finditer(data):
+                styles.note(sheet, m.group(1).decode(), m.group(2).decode())
         if re.search(rb'<c (?:(?!r=)[a-z]+="[^"]*" )+r=', data):  # writers that put r after other attributes
             s_first = re.compile(rb'<c\s([^>]*?\bs="(' + ids + rb')"[^>]*)>')
             for m in s_first.finditer(data):
                 r = _R_ATTR.search(m.group(1))
                 if r:
-                    sheet.formats[r.group(1).decode()] = codes[m.group(2)]
+                    styles.note(sheet, r.group(1).decode(), m.group(2).decode())
     if b"<f" in data:
         for m in re.finditer(rb"<f[\s>/]", data):
             start = data.rfind(b"<c ", 0, m.start())
@@ -372,7 +398,7 @@ def _resolve_shared(sheet: Sheet) -> None:
             sheet.shared[ref] = masters.get(si, ("", ref))
 
 
-def _read_annotations_streaming(stream: Any, sheet: Sheet, formats: dict[str, str]) -> None:
+def _read_annotations_streaming(stream: Any, sheet: Sheet, styles: _Styles) -> None:
     """The careful path, for XML the patterns would misread: one lxml pass over every cell."""
     row_no = 0
     col_no = 0
@@ -395,8 +421,8 @@ def _read_annotations_streaming(stream: Any, sheet: Sheet, formats: dict[str, st
             col_no = parse_ref(ref)[1]
         col_no += 1
         style = el.get("s")
-        if style is not None and style in formats:
-            sheet.formats[ref] = formats[style]
+        if style is not None:
+            styles.note(sheet, ref, style)
         _note_formula(el, sheet, ref)
         if el.get("t") == "e":
             v = el.find("{*}v")

@@ -378,7 +378,7 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
             row.kind = "subtotal"
         elif TOTAL_RE.match(label):
             row.kind = "total"
-        elif CHILD_RE.match(label) and parent is not None:
+        elif (CHILD_RE.match(label) or (label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
             row.kind = "child"
             row.parent = parent
         if row.kind == "body":
