@@ -21,6 +21,7 @@ from tallycheck.periods import PeriodContext, context_from_text, period_from_lab
         ("~5,710", 5709.5, 5710.5),
         ("1 050 250", 1_050_250, 1_050_250),
         ("5,710 killed", 5710, 5710),
+        ("75%", 75, 75),
     ],
 )
 def test_text_figures_become_intervals(text, lo, hi):

@@ -27,7 +27,7 @@ _FIGURE_RE = re.compile(
     rf"^\s*(?P<qual>(?:{_APPROX}|{_ABOVE}|{_BELOW})\s*)?"
     rf"(?P<num>{_NUMBER})\s*"
     rf"(?:(?P<scale>{'|'.join(re.escape(s) for s in sorted(_SCALES, key=len, reverse=True))})(?![^\W\d_]))?"
-    rf"(?P<plus>\+)?(?![\d.,])",
+    rf"(?P<plus>\+)?%?(?![\d.,])",  # "75%" in a percent column is the figure 75
     re.IGNORECASE,
 )
 _TRAILING_BAD = re.compile(r"[\d()\[\]:;/=]")

@@ -112,7 +112,7 @@ def _percent(rel: Relation, severity: str) -> str:
     p: Figure = f["percent"]
     value = f["part"].value / f["whole"].value * 100 if f["whole"].value else float("nan")
     return (
-        f"{p.show()}% does not match {f['part_name']} / {f['whole_name']} × 100 = "
+        f"{p.show().rstrip('% ')}% does not match {f['part_name']} / {f['whole_name']} × 100 = "
         f"{_n(value, p.decimals + 1)}% (tolerance {_n(rel.tolerance, p.decimals)})"
     )
 
