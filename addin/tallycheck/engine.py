@@ -9,10 +9,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .findings import SEVERITY_ORDER, Finding, Series
 from .grid import Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook
 from .relations import Relation
+
+if TYPE_CHECKING:
+    from .declared.ruleset import RuleSet
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -97,6 +101,13 @@ def _gather(path: Path, data: bytes | None = None, rules: Path | None = None) ->
     return report, [], []
 
 
+def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
+    """The sheets that hold the analyst's tables: not our summary sheet, not a Rules sheet."""
+    from .marks.plan import is_summary_sheet
+
+    return [s for s in book.sheets if not (is_summary_sheet(s.name, s.value(0, 0)) or declared.skips(s))]
+
+
 def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
     """Find a read workbook's tables and list their relations (a file's, or a live Excel book's).
 
@@ -109,9 +120,7 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
 
     declared = declared_rules(book, rules)
     relations: list[Relation] = []
-    for sheet in book.sheets:
-        if _is_summary_sheet(sheet) or declared.skips(sheet):
-            continue
+    for sheet in data_sheets(book, declared):
         for table in find_tables(sheet):
             found, direct = relations_of(table, declared)
             if any(r.kind == "never_falls" for r in found):
@@ -129,12 +138,6 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     relations.extend(found)
     report.findings.extend(direct)
     return report, relations, [s.name for s in book.sheets]
-
-
-def _is_summary_sheet(sheet: Sheet) -> bool:
-    """The summary sheet a previous --mark added: ours to write, not the analyst's to check."""
-    first = sheet.value(0, 0)
-    return sheet.name.lower().startswith("tallycheck") and isinstance(first, str) and first.startswith("tallycheck: ")
 
 
 def check_workbooks(

@@ -42,7 +42,7 @@ class BookPlan:
 def plan_workbook(path: Path, rules: Path | None = None) -> BookPlan:
     """Every table of a workbook with the relations that will be checked (inferred and declared)."""
     from .declared import declared_rules, registered
-    from .engine import _is_summary_sheet
+    from .engine import data_sheets
     from .rules import relations_of
     from .tables import find_tables
 
@@ -57,10 +57,9 @@ def plan_workbook(path: Path, rules: Path | None = None) -> BookPlan:
     plan.homes = [f"{n} rule{'s' if n != 1 else ''} from {home}" for home, n in homes.items()]
     if declared.config is not None and not any(Path(declared.config).name in h for h in plan.homes):
         plan.homes.append(f"no rule for this workbook in {declared.config}")
-    for sheet in book.sheets:
-        if _is_summary_sheet(sheet) or declared.skips(sheet):
-            plan.skipped.append(sheet.name)
-            continue
+    checked = data_sheets(book, declared)
+    plan.skipped = [s.name for s in book.sheets if all(s is not c for c in checked)]
+    for sheet in checked:
         for table in find_tables(sheet):
             found, direct = relations_of(table, declared)
             models = [b.name for b in registered() if b.matches(table)]

@@ -248,13 +248,14 @@ def _clear(book: Any) -> dict[str, Any]:
 
 
 def _show_summary(book: Any) -> dict[str, Any]:
-    from .target import XlwingsTarget, is_summary_title
+    from ..marks.plan import is_summary_sheet
+    from .target import XlwingsTarget
 
     name = XlwingsTarget(book).summary_name()
     if name is None:
         name = next(
             (s.name for s in book.sheets
-             if s.name.lower().startswith("tallycheck") and is_summary_title(s.range("A1").value)),
+             if is_summary_sheet(s.name, s.range("A1").value)),
             None,
         )
     if name is None:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..marks.errors import MarkError
-from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, unique_sheet_name
+from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, is_summary_sheet, unique_sheet_name
 from ..marks.record import NAMESPACE, MarkRecord, Token
 from . import xlapi
 
@@ -36,10 +36,6 @@ _WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
 _HEADER_ROW = 5
 _LINK_RGB = (0x05, 0x63, 0xC1)
 _TAB = "FFC00000"
-
-
-def is_summary_title(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("tallycheck: ")
 
 
 class XlwingsTarget:
@@ -205,7 +201,7 @@ class XlwingsTarget:
         sheet = self._find(name) if name else None
         if sheet is None or sheet.name != name:
             return None
-        return sheet if is_summary_title(sheet.range("A1").value) else None
+        return sheet if is_summary_sheet(sheet.name, sheet.range("A1").value) else None
 
     def _unique_name(self, base: str) -> str:
         return unique_sheet_name(base, self._by_name())

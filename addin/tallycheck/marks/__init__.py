@@ -7,7 +7,20 @@ against a small interface (tallycheck.marks.target.MarkTarget) a live Excel book
 
 from __future__ import annotations
 
-from .api import MarkSummary, clear_workbook, mark_workbook
+from typing import TYPE_CHECKING, Any
+
 from .errors import MarkError
 
 __all__ = ["MarkError", "MarkSummary", "clear_workbook", "mark_workbook"]
+
+if TYPE_CHECKING:
+    from .api import MarkSummary, clear_workbook, mark_workbook
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: checking a workbook asks marks.plan who the summary sheet is, and must not pay for the patcher.
+    if name in ("MarkSummary", "clear_workbook", "mark_workbook"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

@@ -17,6 +17,12 @@ from .refs import normalize_a1
 FILLS = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}
 #: Base name of the summary sheet; a suffix is added if the workbook already has one.
 SUMMARY_SHEET = "tallycheck"
+SUMMARY_TITLE_PREFIX = "tallycheck: "  # the summary sheet's A1 starts so (see summary())
+
+
+def is_summary_sheet(name: str, first_cell: object) -> bool:
+    """A sheet a previous run added: named after SUMMARY_SHEET, its A1 our title (by a file or by Excel)."""
+    return name.lower().startswith(SUMMARY_SHEET) and isinstance(first_cell, str) and first_cell.startswith(SUMMARY_TITLE_PREFIX)
 #: Every note we write starts with this, so a reader (and clear) can tell it is ours.
 NOTE_TAG = "tallycheck"
 
@@ -162,7 +168,7 @@ def summary(findings: Sequence[Finding], version: str, when: str, workbook: str)
     ]
     noun = "finding" if len(findings) == 1 else "findings"
     return Summary(
-        title=f"tallycheck: {len(findings)} {noun} in {workbook}",
+        title=f"{SUMMARY_TITLE_PREFIX}{len(findings)} {noun} in {workbook}",
         lines=(
             f"{errors} error(s), {warnings} warning(s). Checked {when} with tallycheck {version}.",
             "Marked cells have a red (error) or amber (warning) fill and a note. Click a cell "
