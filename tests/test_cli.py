@@ -9,7 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import CALAMINE, EXAMPLES
 
 
@@ -46,12 +45,16 @@ def test_text_report_is_grouped_and_quiet_when_all_is_well(tmp_path, write_book)
     assert lines[-1].startswith("Found 11 errors and 1 warning")
 
 
-def test_warnings_alone_exit_zero():
-    result = run("check", str(EXAMPLES / "soviet-ww2-losses.xlsx"))
-    assert result.returncode == 1  # has an error too
-    tmp = run("check", "--format", "json", str(EXAMPLES / "soviet-ww2-losses.xlsx"))
-    severities = {f["severity"] for f in json.loads(tmp.stdout)["workbooks"][0]["findings"]}
-    assert severities == {"error", "warning"}
+def test_warnings_alone_exit_zero(write_book):
+    """A rounded total is a warning: reported, but the run passes (exit 0)."""
+    path = write_book({"Strength": [
+        ["Category", "Persons"], ["On active service", 11_390_600], ["In hospital", 1_046_000],
+        ["In civilian departments", 403_200], ["Total", 12_840_000],
+    ]})
+    result = run("check", "--format", "json", "--no-cache", str(path))
+    assert result.returncode == 0
+    (finding,) = json.loads(result.stdout)["workbooks"][0]["findings"]
+    assert (finding["cell"], finding["severity"], finding["found"], finding["expected"]) == ("B5", "warning", 12840000, 12839800)
 
 
 def test_unreadable_workbooks_are_named_with_a_reason_and_the_rest_still_checked(tmp_path):
@@ -84,16 +87,6 @@ def test_usage_errors_exit_2():
     assert run("check").returncode == 2
     assert run("check", "--out", "x", str(EXAMPLES)).returncode == 2
     assert run("frobnicate").returncode == 2
-
-
-@pytest.mark.parametrize("path", sorted(CALAMINE.glob("*.xls*")), ids=lambda p: p.name)
-def test_every_edge_case_workbook_reads_without_a_traceback(path):
-    from tallycheck import check_workbook
-
-    report = check_workbook(path)
-    assert report.ok or report.error  # checked, or a reason a person can read
-    if not report.ok:
-        assert len(report.error) > 10
 
 
 def test_real_world_edge_case_workbooks_raise_no_false_alarms():

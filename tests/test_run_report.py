@@ -21,8 +21,8 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
-from openpyxl import Workbook, load_workbook
+from conftest import EXAMPLES, write_rows
+from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from tallycheck.engine import Report, check_workbooks
 from tallycheck.report import summary_line, to_json
@@ -36,26 +36,15 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 UNREADABLE_NAME = "zvit #2 (копія).xlsx"  # a space, a '#' and Cyrillic: all must survive every link
 
 
-def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    wb.save(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The examples, a workbook whose labels are markup, one with a warning only, and one not a workbook."""
     folder = tmp_path_factory.mktemp("inputs")
-    hostile = _workbook(folder / "hostile.xlsx", {
+    hostile = write_rows(folder / "hostile.xlsx", {
         "O'Brien <&>": [["Year", "Killed <i>&amp;", "Wounded</td><script>alert(1)</script>", "Total"], ["2023", 1, 2, 4]],
         "@Losses": [["Year", "Killed", "Wounded", "Total"], ["2023", 10, 20, 31]],
     })
-    rounded = _workbook(folder / "rounded.xlsx", {
+    rounded = write_rows(folder / "rounded.xlsx", {
         "Strength": [["Soviet armed forces strength, June 1945"], [], ["Category", "Persons"], ["On active service", 11390600],
                      ["In hospital", 1046000], ["In civilian departments", 403200], ["Total", 12840000]],
     })
@@ -123,7 +112,7 @@ def test_json_is_the_contract(tmp_path: Path, reports: list[Report]) -> None:
 # -- CSV ------------------------------------------------------------------------------------------
 
 
-def test_csv_has_a_row_a_finding_and_a_row_per_unreadable_workbook(tmp_path: Path, reports: list[Report]) -> None:
+def test_csv_has_a_row_a_finding_and_a_row_per_unreadablewrite_rows(tmp_path: Path, reports: list[Report]) -> None:
     path = tmp_path / "run.csv"
     write_report(path, reports)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf"), "a BOM, or Excel reads UTF-8 as ANSI"
@@ -403,7 +392,7 @@ def test_html_escapes_and_stays_self_contained(reports: list[Report], tmp_path: 
 
 
 def test_html_for_a_clean_run_and_an_empty_run(tmp_path: Path) -> None:
-    clean = _workbook(tmp_path / "clean.xlsx", {"S": [["Year", "Killed", "Wounded", "Total"], ["2023", 1, 2, 3]]})
+    clean = write_rows(tmp_path / "clean.xlsx", {"S": [["Year", "Killed", "Wounded", "Total"], ["2023", 1, 2, 3]]})
     text = render_html(check_workbooks([clean]))
     assert "1 workbook passed every check" in text and 'class="workbook' not in text and 'id="filter"' not in text
     assert "No workbooks were checked." in render_html([])

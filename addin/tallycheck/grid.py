@@ -115,6 +115,8 @@ def read_bytes(path: Path) -> bytes:
         raise WorkbookError(path, "legacy .xls format is not supported; save it as .xlsx in Excel")
     try:
         return path.read_bytes()
+    except FileNotFoundError:
+        raise WorkbookError(path, "no such file") from None
     except PermissionError:
         raise WorkbookError(path, "permission denied: cannot read the file") from None
     except IsADirectoryError:

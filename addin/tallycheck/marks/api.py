@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from ..findings import Finding
-from ..grid import package_problem
+from ..grid import WorkbookError, package_problem, read_bytes
 from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package
@@ -119,16 +119,11 @@ def _read(path: Path) -> tuple[bytes, os.stat_result]:
     """The whole file, after the checks that give a clear reason instead of a zip error."""
     try:
         before = path.stat()
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_bytes(path)
     except FileNotFoundError:
         raise MarkError(path, "no such file") from None
-    except IsADirectoryError:
-        raise MarkError(path, "is a folder, not a workbook") from None
-    except PermissionError:
-        raise MarkError(path, "cannot be read (permission denied)") from None
-    except OSError as exc:
-        raise MarkError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except WorkbookError as exc:
+        raise MarkError(path, exc.reason) from None
     problem = package_problem(data)
     if problem:
         raise MarkError(path, problem)
