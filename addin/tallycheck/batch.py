@@ -131,6 +131,7 @@ def run(
 ) -> RunResult:
     """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly."""
     from .cache import Cache, content_hash
+    from .declared.sources import rules_fingerprint
 
     started = time.perf_counter()
     jobs = jobs or os.cpu_count() or 1
@@ -140,8 +141,6 @@ def run(
     fingerprints: dict[int, str] = {}
     for n, path in enumerate(files):
         if isinstance(cache, Cache):
-            from .declared.sources import rules_fingerprint
-
             fingerprints[n] = rules_fingerprint(path, rules)  # a changed rules file re-checks its workbooks
         if changed and isinstance(cache, Cache) and not mark:
             sha = content_hash(path)

@@ -21,7 +21,6 @@ from .tables import Column, Row, Table
 if TYPE_CHECKING:
     from .declared.ruleset import RuleSet
 
-_NOT_A_COMPONENT = re.compile(r"population|inhabitants|residents|area|km|budget|rate|per\s*\d|per cap|density|year|населення", re.I)
 _RANGE_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
 
 
@@ -103,7 +102,7 @@ def sum_relation(table: Table, rule: str, total: Figure, total_ref: str, parts: 
 
 
 def summable(table: Table) -> list[Column]:
-    return table.columns_with("count", "total", "change", "low", "best", "high")
+    return table.columns_with("count", "total", "change", "low", "best", "high", "measure")
 
 
 def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
@@ -115,7 +114,6 @@ def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
         right = [c for c in counts[pos + 1 :] if c.role == "count" and (not total_col.group or c.group == total_col.group)]
         # components sit between this total and the previous (or next) one
         left = [c for c in left if not any(t.index > c.index for t in table.columns_with("total") if t.index < total_col.index)]
-        left, right = ([c for c in side if not _NOT_A_COMPONENT.search(c.name)] for side in (left, right))
         components = left if len(left) >= 2 else right if len(right) >= 2 else []
         if not components:
             continue

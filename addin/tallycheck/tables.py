@@ -18,7 +18,7 @@ from .periods import PeriodContext, as_date, context_from_text
 
 Role = Literal[
     "label", "date", "start", "end", "count", "total", "per_day", "percent", "change",
-    "cumulative", "low", "best", "high", "text",
+    "cumulative", "low", "best", "high", "measure", "text",
 ]
 RowKind = Literal["body", "total", "subtotal", "grand_total", "child"]
 
@@ -37,6 +37,8 @@ _WORD_RE = re.compile(r"[^\W\d_]+", re.U)
 _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     ("per_day", re.compile(r"per\s*day|/\s*day|a day|daily\s+av|av\w*\.?\s+(?:per\s+)?da(?:y|ily)|per-day|за добу|в день|в сутки|/\s*добу", re.I)),
     ("percent", re.compile(r"%|percent|\bshare\b|proportion|частка|доля|відсот|процент", re.I)),
+    # figures about the place, not casualties: summed in a Total row, never a component of a casualty total
+    ("measure", re.compile(r"population|inhabitants|residents|\barea\b|\bkm|budget|\brate\b|per\s*\d|per cap|density|населення", re.I)),
     ("cumulative", re.compile(r"cumulative|to date|running total|so far|\bcum\.|накопич|наростаюч|нарастающ", re.I)),
     ("change", re.compile(r"\bchange\b|\bdaily\b|increase|\bnew\b|\+/-|±|Δ|\bdelta\b|\bdiff|приріст|прирост|за день", re.I)),
     ("start", re.compile(r"^\s*(?:start|from|begin\w*|period start|start date)\s*$", re.I)),
