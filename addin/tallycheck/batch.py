@@ -8,6 +8,7 @@ cache; the final list keeps the order the files were given in.
 from __future__ import annotations
 
 import fnmatch
+import gc
 import math
 import os
 import time
@@ -115,6 +116,7 @@ def _warm_imports() -> None:
     from . import checks
 
     checks._register()
+    gc.freeze()  # what the imports built is permanent: forked workers neither rescan it nor copy its pages
 
 
 def run(

@@ -5,8 +5,10 @@ workbook -> grid -> tables -> relations -> pandera (once per kind, for the whole
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,6 +142,22 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     return report, relations, [s.name for s in book.sheets]
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Let the cyclic collector run rarely while a batch builds its many small, short-lived objects.
+
+    Figures, relations and findings are allocated by the hundred thousand and almost none form
+    cycles; at the default threshold the collector rescans the growing batch every 700
+    allocations, which cost 40% of building relations (bench: 2.1 -> 1.2 ms a workbook).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def check_workbooks(
     paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None, rules: Path | None = None
 ) -> list[Report]:
@@ -150,12 +168,14 @@ def check_workbooks(
     beside each workbook.
     """
     datas = list(contents) if contents is not None else [None] * len(paths)
-    return _validated([_gather(Path(p), d, rules) for p, d in zip(paths, datas, strict=True)])
+    with _few_collections():
+        return _validated([_gather(Path(p), d, rules) for p, d in zip(paths, datas, strict=True)])
 
 
 def check_books(books: Sequence[Workbook], rules: Path | None = None) -> list[Report]:
     """Check workbooks already read into grids (e.g. a live Excel book read through xlwings)."""
-    return _validated([_gather_book(book, Report(book.path), rules) for book in books])
+    with _few_collections():
+        return _validated([_gather_book(book, Report(book.path), rules) for book in books])
 
 
 def _validated(gathered: list[tuple[Report, list[Relation], list[str]]]) -> list[Report]:

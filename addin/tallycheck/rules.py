@@ -30,10 +30,12 @@ class Reader:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.uncached: dict[str, Finding] = {}
+        if not table.sheet.uncached:  # the common case: every formula has its value, read straight through
+            self.figure = table.figure  # type: ignore[method-assign]
 
     def figure(self, row: int, col: int) -> Figure | None:
         sheet = self.table.sheet
-        if sheet.uncached and (ref := cell_ref(row, col)) in sheet.uncached:
+        if (ref := cell_ref(row, col)) in sheet.uncached:
             if ref not in self.uncached:
                 formula = sheet.formula(ref) or ""
                 self.uncached[ref] = Finding(

@@ -102,13 +102,17 @@ class Table:
 
     def figure(self, row: int, col: int) -> Figure | None:
         key = (row, col)
-        if key not in self._figures:
-            value = self.sheet.value(row, col)
-            if self.missing and (value.strip().casefold() if isinstance(value, str) else value) in self.missing:
-                self._figures[key] = None
-            else:
-                self._figures[key] = figure_of(value, self.sheet.number_format(row, col))
-        return self._figures[key]
+        try:
+            return self._figures[key]
+        except KeyError:
+            pass
+        value = self.sheet.value(row, col)
+        if self.missing and (value.strip().casefold() if isinstance(value, str) else value) in self.missing:
+            figure = None
+        else:
+            figure = figure_of(value, self.sheet.number_format(row, col))
+        self._figures[key] = figure
+        return figure
 
     def columns_with(self, *roles: Role) -> list[Column]:
         return [c for c in self.columns if c.role in roles]
