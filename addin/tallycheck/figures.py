@@ -93,7 +93,7 @@ def _significant_unit(value: float, decimals: int) -> float:
     if decimals > 0:
         return 10.0 ** -decimals
     n = abs(round(value))
-    if n == 0:
+    if n % 10 or n == 0:
         return 1.0
     unit = 1
     while n % 10 == 0:
@@ -138,6 +138,7 @@ def figure_from_number(value: float, number_format: str | None = None) -> Figure
     return Figure(value, value, value, decimals, _significant_unit(value, decimals))
 
 
+@lru_cache(maxsize=4096)
 def figure_from_text(text: str) -> Figure | None:
     """Parse "4,000", "1.05M", "8.7 million", "over 200,000", "~5,710" into a Figure.
 
@@ -174,6 +175,11 @@ def figure_from_text(text: str) -> Figure | None:
 
 def figure_of(value: object, number_format: str | None = None) -> Figure | None:
     """The figure in a cell value, whatever its type; None when the cell holds no figure."""
+    kind = type(value)
+    if kind is float:  # most cells: the reader's numbers
+        return figure_from_number(value, number_format) if math.isfinite(value) else None
+    if kind is str:  # labels and text figures, met again and again while tables are found
+        return figure_from_text(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):

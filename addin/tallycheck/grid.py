@@ -166,8 +166,9 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
         raise WorkbookError(path, f"corrupt workbook: {_reason(exc)}") from None
 
     workbook_part = _workbook_part(package, names)
-    parts = _sheet_parts(package, names, workbook_part)
-    styles = _cell_styles(package, names, workbook_part)
+    targets = _targets(package, names, workbook_part)
+    parts = _sheet_parts(package, names, workbook_part, targets)
+    styles = _cell_styles(package, names, targets)
     sheets: list[Sheet] = []
     for meta in book.sheets_metadata:
         if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet"):
@@ -234,12 +235,13 @@ def _workbook_part(package: zipfile.ZipFile, names: dict[str, str]) -> str:
     return "xl/workbook.xml"
 
 
-def _sheet_parts(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> dict[str, str]:
-    """Sheet name -> the zip member that holds its cells."""
+def _sheet_parts(
+    package: zipfile.ZipFile, names: dict[str, str], workbook_part: str, targets: dict[str, tuple[str, str]]
+) -> dict[str, str]:
+    """Sheet name -> the zip member that holds its cells (``targets``: the workbook part's relationships)."""
     workbook = _read_xml(package, names, workbook_part)
     if workbook is None:
         return {}
-    targets = _targets(package, names, workbook_part)
     parts = {}
     for sheet in workbook.iterfind(".//{*}sheets/{*}sheet"):
         rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
@@ -298,10 +300,8 @@ class _Styles:
             sheet.indented.add(ref)
 
 
-def _cell_styles(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> _Styles:
-    styles_part = next(
-        (t for k, t in _targets(package, names, workbook_part).values() if k.endswith("/styles")), "xl/styles.xml"
-    )
+def _cell_styles(package: zipfile.ZipFile, names: dict[str, str], targets: dict[str, tuple[str, str]]) -> _Styles:
+    styles_part = next((t for k, t in targets.values() if k.endswith("/styles")), "xl/styles.xml")
     styles = _read_xml(package, names, styles_part)
     if styles is None:
         return _Styles({}, frozenset())
@@ -344,7 +344,7 @@ def _read_annotations(data: bytes, sheet: Sheet, styles: _Styles) -> None:
         r_first = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?\ss="(' + ids + rb')"')
         if not styles.indented:  # the common case, in one C-speed sweep
             codes = {k.encode(): v for k, v in styles.formats.items()}
-            sheet.formats.update({m.group(1).decode(): codes[m.group(2)] for m in r_first.finditer(data)})
+            sheet.formats.update({ref.decode(): codes[style] for ref, style in r_first.findall(data)})
         else:
             for m in r_first.finditer(data):
                 styles.note(sheet, m.group(1).decode(), m.group(2).decode())

@@ -13,7 +13,7 @@ Kind = Literal["sum", "part", "per_day", "percent", "shares", "cumulative", "nev
 Interval = tuple[float, float]
 
 
-@dataclass
+@dataclass(slots=True)
 class Relation:
     """One claim, e.g. "E7 = B7 + C7 + D7": found and expected as intervals, plus what to say."""
 
