@@ -9,6 +9,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 _MONTHS = {
     name: i
@@ -83,7 +84,9 @@ class PeriodContext:
     as_of: date | None = None
 
 
-def _dates_in(text: str, default_year: int | None) -> list[tuple[int, date]]:
+@lru_cache(maxsize=4096)
+def _dates_in(text: str, default_year: int | None) -> tuple[tuple[int, date], ...]:
+    """(position, date) of every date written in the text; labels repeat, so parses are kept."""
     found: list[tuple[int, date]] = []
     taken: list[range] = []
     for pattern in _DATE_RES:
@@ -100,7 +103,7 @@ def _dates_in(text: str, default_year: int | None) -> list[tuple[int, date]]:
             except ValueError:
                 continue
             taken.append(span)
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def context_from_text(text: str) -> PeriodContext:
@@ -120,6 +123,7 @@ def context_from_text(text: str) -> PeriodContext:
     return PeriodContext(start, as_of)
 
 
+@lru_cache(maxsize=4096)
 def period_from_label(label: str, context: PeriodContext = PeriodContext()) -> Period | None:
     """The period a row label names: "2024", "2025 (as of 4 June)", "since 24 Feb 2022", "Jan 2024"."""
     text = str(label).strip()
