@@ -268,12 +268,20 @@ def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict
 
 
 def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
-    dates = sum(1 for v in values if isinstance(v, (date, datetime)) or (isinstance(v, str) and as_date(v) is not None))
-    numbers = sum(1 for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
-    strings = [v for v in values if isinstance(v, str)]
-    parsed = sum(1 for v in strings if figure_of(v) is not None)
+    dates = numbers = parsed = texts = 0
+    for v in values:  # one pass: a daily series' columns hold 100,000 values
+        if isinstance(v, str):
+            if as_date(v) is not None:
+                dates += 1
+            if figure_of(v) is not None:
+                parsed += 1
+            else:
+                texts += 1
+        elif isinstance(v, (date, datetime)):
+            dates += 1
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            numbers += 1
     figures = numbers + parsed
-    texts = len(strings) - parsed
     if values and dates >= max(1, 0.6 * len(values)):
         for role in ("start", "end"):
             pattern = dict(_ROLE_PATTERNS)[role]
@@ -373,18 +381,19 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
     date_col = next((c.index for c in columns if c.role == "date"), None)
     for r, cells in rows:
         raw = cells.get(label_col) if label_col is not None else None
-        label = raw.isoformat() if isinstance(raw, (date, datetime)) else ("" if raw is None else str(raw))
+        dated = isinstance(raw, (date, datetime))  # a date is no "Total" or "of which" label
+        label = raw.isoformat() if dated else ("" if raw is None else str(raw))
         if isinstance(raw, float) and raw.is_integer():
             label = str(int(raw))
         row = Row(r, label)
         row.date = as_date(cells.get(date_col)) if date_col is not None else None
-        if GRAND_RE.match(label):
+        if not dated and GRAND_RE.match(label):
             row.kind = "grand_total"
-        elif SUBTOTAL_RE.match(label):
+        elif not dated and SUBTOTAL_RE.match(label):
             row.kind = "subtotal"
-        elif TOTAL_RE.match(label):
+        elif not dated and TOTAL_RE.match(label):
             row.kind = "total"
-        elif (CHILD_RE.match(label) or (label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
+        elif ((not dated and CHILD_RE.match(label)) or (sheet.indented and label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
             row.kind = "child"
             row.parent = parent
         if row.kind == "body":
