@@ -114,3 +114,19 @@ def test_an_unexpected_error_in_one_workbook_is_its_own_error(folder, monkeypatc
     bad = [r for r in result.reports if r.error and "odd layout" in r.error]
     assert len(bad) == 3 and all(r.path.name.endswith("missing-in-action.xlsx") for r in bad)
     assert sum(r.ok for r in result.reports) == len(files) - 4  # and broken.xlsx
+
+
+def test_checking_leaves_the_callers_garbage_collector_as_it_was(folder):
+    """The engine lets the collector run rarely while it works; a notebook calling it keeps its own settings."""
+    import gc
+
+    from tallycheck import check_workbooks
+
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    try:
+        reports = check_workbooks(collect([folder]))
+        assert gc.get_threshold() == (500, 7, 9)
+    finally:
+        gc.set_threshold(*before)
+    assert any(r.findings for r in reports) and any(r.error for r in reports)
