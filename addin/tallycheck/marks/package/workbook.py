@@ -35,6 +35,7 @@ class Workbook:
         self.part = part
         self.d = d
         self.root = pkg.xml(part)
+        self._entries: list[SheetEntry] | None = None  # asked for a dozen times a mark; changed only here
 
     def _sheets_el(self) -> etree._Element:
         el = self.root.find(self.d.q("sheets"))
@@ -44,6 +45,11 @@ class Workbook:
 
     def sheets(self) -> list[SheetEntry]:
         """Every sheet, in tab order."""
+        if self._entries is None:
+            self._entries = self._read_sheets()
+        return list(self._entries)
+
+    def _read_sheets(self) -> list[SheetEntry]:
         rels = self.pkg.rels(self.part)
         out = []
         for i, el in enumerate(self._sheets_el().iterchildren(self.d.q("sheet"))):
@@ -86,6 +92,7 @@ class Workbook:
             el.tail = None
         else:
             sheets.append(el)
+        self._entries = None
         self.pkg.touch(self.part)
         return sheet_id
 
@@ -98,6 +105,7 @@ class Workbook:
             if el.get("sheetId") == sheet_id:
                 el.getparent().remove(el)
                 break
+        self._entries = None
         index = entry.index
         names = self.root.find(self.d.q("definedNames"))
         if names is not None:
