@@ -117,16 +117,24 @@ def test_an_unexpected_error_in_one_workbook_is_its_own_error(folder, monkeypatc
 
 
 def test_checking_leaves_the_callers_garbage_collector_as_it_was(folder):
-    """The engine lets the collector run rarely while it works; a notebook calling it keeps its own settings."""
+    """The engine lets the collector run rarely and freezes imports for the pool's workers; a notebook
+    calling it gets its own settings back, from concurrent calls too, and its garbage stays collectable."""
     import gc
+    from concurrent.futures import ThreadPoolExecutor
 
     from tallycheck import check_workbooks
 
-    before = gc.get_threshold()
+    files = collect([folder])
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
     gc.set_threshold(500, 7, 9)
     try:
-        reports = check_workbooks(collect([folder]))
+        with ThreadPoolExecutor(3) as threads:
+            reports = [r for batch in threads.map(check_workbooks, [files[:6], files[6:12], files[12:]]) for r in batch]
         assert gc.get_threshold() == (500, 7, 9)
+        result = run(files, jobs=2)
+        assert gc.get_threshold() == (500, 7, 9)
+        assert gc.get_freeze_count() == frozen
     finally:
         gc.set_threshold(*before)
     assert any(r.findings for r in reports) and any(r.error for r in reports)
+    assert _doc(result) == to_json(reports)  # threads, and the pool, give the report one call gives

@@ -116,7 +116,6 @@ def _warm_imports() -> None:
     from . import checks
 
     checks._register()
-    gc.freeze()  # what the imports built is permanent: forked workers neither rescan it nor copy its pages
 
 
 def run(
@@ -193,6 +192,7 @@ def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], 
     _warm_imports()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
+    gc.freeze()  # what is built so far is permanent for the pool's life: workers neither rescan nor copy it
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
     crashed: list[list[Item]] = []
     try:
@@ -216,6 +216,8 @@ def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], 
         raise
     else:
         pool.shutdown()
+    finally:
+        gc.unfreeze()  # the caller's garbage is collectable again
     if crashed:  # which chunk killed the pool is unknown: halve them all and try again in a fresh one
         singles = [chunk for chunk in crashed if len(chunk) == 1]
         halves = [half for chunk in crashed if len(chunk) > 1 for half in (chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :])]

@@ -7,6 +7,7 @@ per table. Failure cases come back as row positions, which map to relations and 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
@@ -42,8 +43,17 @@ def _not_below(df: pd.DataFrame) -> pd.Series:
     return df["found_hi"] >= df["expected_lo"] - _slack(df)
 
 
-@cache
+_registering = threading.Lock()
+
+
 def _register() -> None:
+    """Register the check methods once, even when threads check workbooks at the same time."""
+    with _registering:
+        _register_once()
+
+
+@cache
+def _register_once() -> None:
     from pandera import extensions
 
     def sums_match(df: pd.DataFrame) -> pd.Series:

@@ -123,10 +123,14 @@ def context_from_text(text: str) -> PeriodContext:
     return PeriodContext(start, as_of)
 
 
-@lru_cache(maxsize=4096)
 def period_from_label(label: str, context: PeriodContext = PeriodContext()) -> Period | None:
     """The period a row label names: "2024", "2025 (as of 4 June)", "since 24 Feb 2022", "Jan 2024"."""
-    text = str(label).strip()
+    return _period_from_text(str(label).strip(), context)
+
+
+@lru_cache(maxsize=4096)
+def _period_from_text(text: str, context: PeriodContext) -> Period | None:
+    """Labels repeat down a column and across families, so their periods are kept."""
     if not text:
         return None
     my = _MONTH_YEAR_RE.match(text)
