@@ -139,7 +139,31 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     found, direct = declared.finish()
     relations.extend(found)
     report.findings.extend(direct)
+    report.findings[:] = _uncalculated_once(report.findings, book)
     return report, relations, [s.name for s in book.sheets]
+
+
+def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]:
+    """Formulas with no calculated value are one note for the workbook, not a warning per cell:
+    they are not the analyst's mistake, and what they compute is left unchecked, never read as 0."""
+    from dataclasses import replace
+
+    uncalculated = [f for f in findings if f.rule == "no_cached_value"]
+    if not uncalculated:
+        return findings
+    first = uncalculated[0]
+    why = (
+        "the file asks Excel to recalculate when it opens" if book.recalculates
+        else "the file was saved by a program that does not calculate"
+    )
+    n = len(uncalculated)
+    note = replace(
+        first, severity="info", cells=tuple(f"{f.sheet}!{f.cell}" if f.sheet != first.sheet else f.cell for f in uncalculated[:50]),
+        message=f"{n} formula{'s' if n != 1 else ''} ha{'ve' if n != 1 else 's'} no calculated value ({why}), first "
+        f"{first.sheet}!{first.cell}: what {'they compute is' if n != 1 else 'it computes is'} not checked. Open and save the "
+        "workbook in Excel (or recalculate it) to check them",
+    )
+    return [f for f in findings if f.rule != "no_cached_value"] + [note]
 
 
 class _FewCollections:

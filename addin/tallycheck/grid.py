@@ -85,6 +85,7 @@ class Sheet:
 class Workbook:
     path: Path
     sheets: list[Sheet]
+    recalculates: bool = False  # fullCalcOnLoad: formulas' cached values are not to be trusted
 
 
 @lru_cache(maxsize=1 << 17)
@@ -166,6 +167,7 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
         raise WorkbookError(path, f"corrupt workbook: {_reason(exc)}") from None
 
     workbook_part = _workbook_part(package, names)
+    recalculates = _recalculates_on_open(package, names, workbook_part)
     targets = _targets(package, names, workbook_part)
     parts = _sheet_parts(package, names, workbook_part, targets)
     styles = _cell_styles(package, names, targets)
@@ -190,8 +192,10 @@ def read_workbook(path: Path, data: bytes | None = None) -> Workbook:
                 sheet.pivots = _pivot_ranges(package, names, part)
             except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise WorkbookError(path, f"corrupt sheet {meta.name!r}: {_reason(exc)}") from None
+        if recalculates:  # a cached 0 is the placeholder a writer that cannot calculate leaves for Excel
+            sheet.uncached.update(ref for ref in (*sheet.formulas, *sheet.shared) if _placeholder(sheet, ref))
         sheets.append(sheet)
-    return Workbook(path, sheets)
+    return Workbook(path, sheets, recalculates=recalculates)
 
 
 def _reason(exc: BaseException) -> str:
@@ -233,6 +237,21 @@ def _workbook_part(package: zipfile.ZipFile, names: dict[str, str]) -> str:
         if kind.endswith("/officeDocument"):
             return target
     return "xl/workbook.xml"
+
+
+def _placeholder(sheet: Sheet, ref: str) -> bool:
+    row, col = parse_ref(ref)
+    return sheet.value(row, col) in (0, None, "")
+
+
+def _recalculates_on_open(package: zipfile.ZipFile, names: dict[str, str], workbook_part: str) -> bool:
+    """The workbook asks Excel to recalculate every formula on open (``fullCalcOnLoad``), as
+    xlsxwriter and pandas write it: its cached formula values are not the author's figures."""
+    workbook = _read_xml(package, names, workbook_part)
+    if workbook is None:
+        return False
+    calc = workbook.find("{*}calcPr")
+    return calc is not None and calc.get("fullCalcOnLoad", "").lower() in ("1", "true")
 
 
 def _sheet_parts(

@@ -72,6 +72,18 @@ class Period:
         return f"{self.days} days, {span}{leap}"
 
 
+@dataclass(frozen=True)
+class Days:
+    """A period stated as a number of days (a Days column), with no dates to name."""
+
+    days: int
+    source: str
+    leap_days: int = 0
+
+    def describe(self) -> str:
+        return f"{self.days} days ({self.source})"
+
+
 def _show(day: date) -> str:
     return f"{day.day} {day.strftime('%b')} {day.year}"
 

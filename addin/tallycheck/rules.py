@@ -6,21 +6,35 @@ every other table's) and never decides pass or fail itself.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from . import hypotheses
 from .figures import Figure, format_number
 from .findings import Finding, Series
 from .grid import cell_ref
-from .periods import Period, period_between, period_from_label
+from .periods import Days, Period, as_date, period_between, period_from_label
 from .relations import Relation
 from .tables import Column, Row, Table
 
 if TYPE_CHECKING:
     from .declared.ruleset import RuleSet
 
+#: A row label that is nothing but "Total" (or a year's total) says what the row is, even when none
+#: of its columns agree; "Total deaths, all ages" or "All persons" must be confirmed by its columns.
+TOTAL_ONLY_RE = re.compile(
+    r"^\s*(?:grand\s+|sub-?\s?)?(?:totals?|sum|всього|усього|разом|итого|всего|загалом)\s*(?:(?:19|20)\d\d|18\d\d)?\s*:?\s*$", re.I
+)
+DAYS_RE = re.compile(r"^\s*(?:no\.?\s+of\s+|number\s+of\s+)?days?\b|^\s*duration|^\s*(?:днів|дней|дні|дни|кількість днів|количество дней)\b", re.I)
+CHILD_WORDS_RE = re.compile(
+    r"^\s*(?:of which|of whom|incl\.?|including|includes|inc\.|among them|thereof|з них|у тому числі|в т\.\s?ч\.|в том числе|из них)\b", re.I
+)
 _RANGE_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
 
 
@@ -32,6 +46,7 @@ class Reader:
         self.uncached: dict[str, Finding] = {}
         if not table.sheet.uncached:  # the common case: every formula has its value, read straight through
             self.figure = table.figure  # type: ignore[method-assign]
+        self.columns = hypotheses.TableFigures(self.figure)
 
     def figure(self, row: int, col: int) -> Figure | None:
         sheet = self.table.sheet
@@ -93,12 +108,21 @@ def _formula_gap(table: Table, ref: str, part_refs: list[str]) -> list[str]:
     return [p for p in part_refs if p not in covered]
 
 
-def sum_relation(table: Table, rule: str, total: Figure, total_ref: str, parts: list[tuple[str, Figure]], **facts: object) -> Relation:
+def rounding_of(figures: list[Figure]) -> float:
+    """How far a sum can drift when its operands were rounded to the decimals they show (counts: 0)."""
+    return sum(0.5 * 10.0**-f.decimals for f in figures if f.decimals > 0)
+
+
+def sum_relation(
+    table: Table, rule: str, total: Figure, total_ref: str, parts: list[tuple[str, Figure]], *, tolerance_parts: bool = False, **facts: object
+) -> Relation:
+    """``tolerance_parts``: allow for the rounding of every operand shown with decimals (inferred sums)."""
     refs = [ref for ref, _ in parts]
     figures = [f for _, f in parts]
     return relation(
         table, kind="sum", rule=rule, cell=total_ref, cells=(*refs, total_ref),
         found=(total.lo, total.hi), expected=_sum_interval(figures), rounded=total.rounding(),
+        tolerance=rounding_of([*figures, total]) if tolerance_parts else 0.0,
         facts={"total": total, "parts": figures, "left_out": _formula_gap(table, total_ref, refs), "unit": total.unit, **facts},
     )
 
@@ -107,19 +131,99 @@ def summable(table: Table) -> list[Column]:
     return table.columns_with("count", "total", "change", "low", "best", "high", "measure")
 
 
-def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
-    """Killed + Wounded + Missing = Total, in every row."""
+def _natural_components(table: Table, total_col: Column) -> list[Column]:
+    """The header's own reading: the counts between this total and the previous (or next) one."""
     counts = table.columns_with("count", "total")
-    for total_col in table.columns_with("total"):
-        pos = counts.index(total_col)
-        left = [c for c in counts[:pos] if c.role == "count" and (not total_col.group or c.group == total_col.group)]
-        right = [c for c in counts[pos + 1 :] if c.role == "count" and (not total_col.group or c.group == total_col.group)]
-        # components sit between this total and the previous (or next) one
-        left = [c for c in left if not any(t.index > c.index for t in table.columns_with("total") if t.index < total_col.index)]
-        components = left if len(left) >= 2 else right if len(right) >= 2 else []
-        if not components:
+    totals = table.columns_with("total")
+    pos = counts.index(total_col) if total_col in counts else 0
+    same = [c for c in counts if c.role == "count" and (not total_col.group or c.group == total_col.group)]
+    left = [c for c in same if c.index < total_col.index and not any(c.index < t.index < total_col.index for t in totals)]
+    right = [c for c in same if c.index > total_col.index and not any(total_col.index < t.index < c.index for t in totals)]
+    del pos
+    return left if len(left) >= 2 else right if len(right) >= 2 else []
+
+
+def _numeric(table: Table, reader: Reader) -> list[Column]:
+    """Columns that can take part in a sum: counts and totals, not running numbers or years."""
+    rows = [r.index for r in table.rows]
+    return [c for c in table.columns_with("count", "total") if not hypotheses.id_like(reader.columns.column(c.index, rows, "all"))]
+
+
+def _remember(table: Table, reading: hypotheses.Reading) -> None:
+    table.readings.append(reading)
+
+
+def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Reading]:
+    """For each column a header calls Total (or that arithmetic shows to be a sum), its components."""
+    if table.not_additive:
+        return []
+    figs = reader.columns
+    body = [r.index for r in table.rows if r.kind == "body"]
+    search = hypotheses.sample(body)
+    numeric = _numeric(table, reader)
+    candidates = [c for c in table.columns_with("total") if c in numeric]
+    if len(search) >= hypotheses.VOTING_ROWS:
+        candidates += [c for c in numeric if c.role == "count"]
+    kept: list[hypotheses.Reading] = []
+    for total_col in candidates:
+        proposed = total_col.role == "total"
+        natural = _natural_components(table, total_col)
+        pool = sorted((c for c in numeric if c is not total_col), key=lambda c: abs(c.index - total_col.index))[: hypotheses.MAX_POOL]
+        pool.sort(key=lambda c: c.index)
+        total_fig = figs.column(total_col.index, search, "search")
+        natural_at = tuple(i for i, c in enumerate(pool) if c in natural)
+        members, held, checked = hypotheses.best_components(total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at)
+        components = [pool[i] for i in members]
+        formula = _formula_reading(table, total_col, natural)
+        if formula is not None:
+            components, source = natural, "formula"
+        elif checked < hypotheses.VOTING_ROWS:
+            if not (proposed and natural and hypotheses.unambiguous_sum(total_col, natural)):
+                continue
+            components, source = natural, "header"
+        elif hypotheses.enough(held, checked, proposed):
+            source = "header" if proposed else "arithmetic"
+        else:
+            if proposed:
+                _remember(table, hypotheses.Reading(
+                    "sum", total_col.name, f"{total_col.name} = any sum of the columns beside it", "header",
+                    held=held, checked=checked, why="no reading holds in enough rows",
+                ))
             continue
+        if any(total_col in r.parts[1] and set(components) <= set(r.parts[1]) | {r.parts[0]} for r in kept):
+            continue  # a subtotal the kept reading already covers, read backwards
+        rows = [r.index for r in table.rows if r.kind != "ratio"]
+        held_all, checked_all = hypotheses.sum_support(
+            figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components]
+        )
+        reading = hypotheses.Reading(
+            "sum", total_col.name, f"{total_col.name} = {' + '.join(c.name for c in components)}", source,
+            held=held_all, checked=checked_all, kept=True, parts=(total_col, tuple(components)),
+        )
+        _remember(table, reading)
+        kept.append(reading)
+    return kept
+
+
+def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> bool | None:
+    """True when the total's own cells are SUM formulas over the same row: the author's statement."""
+    sheet = table.sheet
+    if not (sheet.formulas or sheet.shared) or not natural:
+        return None
+    for row in table.rows[:20]:
+        formula = sheet.formula(cell_ref(row.index, total_col.index))
+        if formula and formula.upper().startswith(("SUM(", "+")) and str(row.index + 1) in formula and "!" not in formula:
+            return True
+    return None
+
+
+def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
+    """Killed + Wounded + Missing = Total, in every row, for the components the table's rows obey."""
+    for reading in _column_sum_readings(table, reader):
+        total_col, components = reading.parts
         for row in table.rows:
+            if row.kind == "ratio":
+                continue
             total = reader.figure(row.index, total_col.index)
             parts = [(cell_ref(row.index, c.index), reader.figure(row.index, c.index)) for c in components]
             if total is None or any(f is None for _, f in parts):
@@ -127,31 +231,95 @@ def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
             yield sum_relation(
                 table, "sum", total, cell_ref(row.index, total_col.index), parts,  # type: ignore[arg-type]
                 subject=total_col.name, names=[c.name for c in components], row_label=row.label,
+                support=(reading.held, reading.checked), tolerance_parts=True,
             )
 
 
-def _total_spans(table: Table) -> Iterator[tuple[Row, list[Row]]]:
-    """Each total row with the detail rows it adds up (above it, or below a total that leads)."""
+def _total_spans(table: Table) -> Iterator[tuple[Row, list[list[Row]]]]:
+    """Each total row with the readings of the rows it may add up, the label's own reading first."""
     rows = table.rows
     totals = [i for i, r in enumerate(rows) if r.kind in ("total", "subtotal", "grand_total")]
     for n, i in enumerate(totals):
         row = rows[i]
+        prev = totals[n - 1] if n > 0 else -1
+        nxt = totals[n + 1] if n + 1 < len(totals) else len(rows)
         if i == 0:
-            end = totals[n + 1] if n + 1 < len(totals) else len(rows)
-            span = rows[1:end]
-        elif row.kind == "grand_total" or (n > 0 and all(rows[j].kind != "body" for j in range(totals[n - 1] + 1, i))):
-            span = rows[:i]
+            natural = rows[1:nxt]
+        elif row.kind == "grand_total" or (n > 0 and all(rows[j].kind != "body" for j in range(prev + 1, i))):
+            natural = rows[:i]
         else:
-            start = totals[n - 1] + 1 if n > 0 and totals[n - 1] != 0 else (1 if totals and totals[0] == 0 else 0)
-            span = rows[start:i]
-        detail = [r for r in span if r.kind == "body"]
-        if detail:
-            yield row, detail
+            start = prev + 1 if n > 0 and prev != 0 else (1 if totals and totals[0] == 0 else 0)
+            natural = rows[start:i]
+        spans = [natural, rows[prev + 1 : i], rows[:i], rows[i + 1 : nxt]]
+        subtotals = [rows[j] for j in totals[:n] if rows[j].kind in ("total", "subtotal")]
+        out: list[list[Row]] = []
+        for span in spans:
+            detail = [r for r in span if r.kind == "body"]
+            if detail and detail not in out:
+                out.append(detail)
+        if len(subtotals) >= 2 and subtotals not in out:
+            out.append(subtotals)
+        if out:
+            yield row, out
+
+
+def _span_support(table: Table, reader: Reader, total_row: Row, detail: list[Row]) -> tuple[int, int]:
+    """(columns that agree, columns checked) for one reading of a total row."""
+    held = checked = 0
+    for col in summable(table):
+        total = reader.figure(total_row.index, col.index)
+        parts = [reader.figure(r.index, col.index) for r in detail]
+        if total is None or total.value == 0 or any(p is None for p in parts):
+            continue
+        checked += 1
+        tol = sum(0.5 * 10.0**-p.decimals for p in parts if p.decimals > 0) + (0.5 * 10.0**-total.decimals if total.decimals > 0 else 0)  # type: ignore[union-attr]
+        lo, hi = _sum_interval(parts)  # type: ignore[arg-type]
+        held += max(lo - total.hi, total.lo - hi, 0.0) <= tol + 1e-9 * (1 + abs(total.value))
+    return held, checked
+
+
+def _total_row_readings(table: Table, reader: Reader) -> Iterator[tuple[Row, list[Row], hypotheses.Reading]]:
+    """A total row's reading: the span of rows its columns add up, voted on column by column."""
+    if table.not_additive:
+        return
+    for total_row, spans in _total_spans(table):
+        label = total_row.label.strip()
+        stated = bool(TOTAL_ONLY_RE.match(label)) or _sums_its_column(table, total_row)
+        candidates = []
+        for n, detail in enumerate(spans):
+            held, checked = _span_support(table, reader, total_row, detail)
+            first, last = detail[0].index + 1, detail[-1].index + 1
+            candidates.append(hypotheses.Reading(
+                "total_row", label, f'row "{label}" = sum(rows {first}–{last})', "label", held=held, checked=checked,
+                parts=(total_row, detail), extra={"natural": n == 0},
+            ))
+        best = hypotheses.pick(candidates)
+        if best is None or best.checked == 0:
+            continue
+        if best.held == 0 or best.held < hypotheses.PROPOSED_MAJORITY * best.checked:
+            if not stated:
+                best.why = "no span of rows adds up to it in enough columns"
+                _remember(table, best)
+                continue
+            best = candidates[0]  # "Total" says what it is: the rows it closes, even when none agree
+        best.kept = True
+        _remember(table, best)
+        yield total_row, best.parts[1], best
+
+
+def _sums_its_column(table: Table, total_row: Row) -> bool:
+    """The total row's cells are SUM formulas: the author said which rows."""
+    sheet = table.sheet
+    if not (sheet.formulas or sheet.shared):
+        return False
+    return any(
+        (f := sheet.formula(cell_ref(total_row.index, c.index))) and "SUM(" in f.upper() for c in summable(table)
+    )
 
 
 def row_totals(table: Table, reader: Reader) -> Iterator[Relation]:
-    """A "Total" row equals the sum of the rows it closes (or opens)."""
-    for total_row, detail in _total_spans(table):
+    """A "Total" row equals the sum of the rows it closes (or opens): the span its columns obey."""
+    for total_row, detail, reading in _total_row_readings(table, reader):
         for col in summable(table):
             total = reader.figure(total_row.index, col.index)
             parts = [(cell_ref(r.index, col.index), reader.figure(r.index, col.index)) for r in detail]
@@ -160,26 +328,47 @@ def row_totals(table: Table, reader: Reader) -> Iterator[Relation]:
             yield sum_relation(
                 table, "total_row", total, cell_ref(total_row.index, col.index), parts,  # type: ignore[arg-type]
                 subject=total_row.label, column=col.name, first=detail[0], last=detail[-1],
+                support=(reading.held, reading.checked), tolerance_parts=True, support_unit="columns",
             )
 
 
 def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
-    """'Of which' rows: two or more add up to their parent; a single one cannot exceed it."""
+    """'Of which' rows: two or more add up to their parent; a single one cannot exceed it.
+
+    The parent is a hypothesis too: a row read as the parent (the row above an indented one) must be
+    at least its part in most columns, or the indentation meant something else.
+    """
     children: dict[int, list[Row]] = {}
     for row in table.rows:
         if row.kind == "child" and row.parent is not None:
             children.setdefault(row.parent, []).append(row)
     labels = {r.index: r.label for r in table.rows}
     for parent, kids in children.items():
+        cells = []
         for col in summable(table):
             whole = reader.figure(parent, col.index)
             parts = [(cell_ref(k.index, col.index), reader.figure(k.index, col.index)) for k in kids]
             if whole is None or any(f is None for _, f in parts):
                 continue
+            cells.append((col, whole, parts))
+        if len(kids) >= 2:
+            votes = [max(_sum_interval([f for _, f in parts])[0] - whole.hi, whole.lo - _sum_interval([f for _, f in parts])[1], 0) <= 1e-9 * (1 + abs(whole.value)) for _, whole, parts in cells]
+        else:
+            votes = [parts[0][1].lo <= whole.hi + 1e-9 * (1 + abs(whole.value)) for _, whole, parts in cells]
+        held, checked = sum(votes), len(votes)
+        said = all(CHILD_WORDS_RE.match(k.label) for k in kids)  # "of which: ..." says so; an indent only suggests it
+        if checked == 0 or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
+            _remember(table, hypotheses.Reading(
+                "of_which", labels[parent].strip(), f'rows below "{labels[parent].strip()}" are its parts', "label",
+                held=held, checked=checked, why="its columns do not agree",
+            ))
+            continue
+        for col, whole, parts in cells:
             if len(kids) >= 2:
                 yield sum_relation(
                     table, "of_which", whole, cell_ref(parent, col.index), parts,  # type: ignore[arg-type]
                     subject=labels[parent], names=[k.label.strip() for k in kids], column=col.name,
+                    support=(held, checked), support_unit="columns",
                 )
             else:
                 ref, part = parts[0]
@@ -200,6 +389,100 @@ def period_of(table: Table, row: Row) -> Period | None:
     return period
 
 
+def _month_of_label(table: Table, row: Row) -> Period | None:
+    """A month stored as a real date (1 Mar 2024 shown as "Mar 2024"): that month, not 1 Jan to that day."""
+    if table.label_col is None:
+        return None
+    day = as_date(table.sheet.value(row.index, table.label_col))
+    if day is None or isinstance(table.sheet.value(row.index, table.label_col), str):
+        return None
+    code = (table.sheet.number_format(row.index, table.label_col) or "").lower()
+    if day.day != 1 and "d" in code:
+        return None
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Period(date(day.year, day.month, 1), date(day.year, day.month, last), "month of the date label")
+
+
+def _period_sources(table: Table, reader: Reader) -> list[tuple[str, Callable[[Row], Period | Days | None]]]:
+    """The ways a row can name its period, the most explicit first: a Days column, Start/End, the label."""
+    sources: list[tuple[str, Callable[[Row], Period | Days | None]]] = []
+    for col in table.columns:
+        if DAYS_RE.search(col.name) and col.role in ("count", "measure", "total"):
+            def days(row: Row, col: Column = col) -> Days | None:
+                f = reader.figure(row.index, col.index)
+                return Days(int(f.value), f"{col.name} column") if f is not None and f.exact and f.value >= 1 and float(f.value).is_integer() else None
+            sources.append((f"{col.name} column", days))
+    if table.columns_with("start") and table.columns_with("end"):
+        sources.append(("Start/End columns", lambda row: period_of(table, row)))
+    else:
+        sources.append(("the row's label", lambda row: period_of(table, row)))
+    sources.append(("the month of the date label", lambda row: _month_of_label(table, row)))
+    return sources
+
+
+def _per_day_readings(table: Table, reader: Reader) -> Iterator[tuple[Column, Column, Callable[[Row], Period | Days | None], hypotheses.Reading]]:
+    """Which count over which period each "per day" column averages: the one its rows agree with."""
+    rows = [r for r in table.rows if r.kind != "ratio"]
+    at = [r.index for r in rows]
+    figs = reader.columns
+    sources = _period_sources(table, reader)
+    periods = {name: [fn(r) for r in rows] for name, fn in sources}
+    days_of = {name: np.array([p.days if p is not None and p.days > 0 else np.nan for p in ps]) for name, ps in periods.items()}
+    days_cols = {c.index for c in table.columns if DAYS_RE.search(c.name)}
+    counts = [c for c in table.columns_with("count", "total", "change", "cumulative") if c.index not in days_cols]
+    for avg_col in table.columns_with("per_day"):
+        natural = _count_for(table, avg_col)
+        avg = figs.column(avg_col.index, at, "per_day")
+        candidates = []
+        for count_col in sorted(counts, key=lambda c: c is not natural):
+            count = figs.column(count_col.index, at, "per_day")
+            for name, _ in sources:
+                held, checked = hypotheses.ratio_support(avg, count, count, 1.0, divisor=days_of[name])
+                candidates.append(hypotheses.Reading(
+                    "per_day", avg_col.name, f"{avg_col.name} = {count_col.name} / days ({name})", "header",
+                    held=held, checked=checked, parts=(avg_col, count_col, name),
+                ))
+        best = hypotheses.pick(candidates)
+        if best is None or best.checked == 0:
+            continue
+        lone = len(counts) == 1 and sum(c.checked > 0 for c in candidates) == 1
+        if best.checked < hypotheses.VOTING_ROWS and not lone and best.held < best.checked:
+            best.why = "too few rows to tell which count and period it averages"
+            _remember(table, best)
+            continue
+        if best.checked >= hypotheses.VOTING_ROWS and not hypotheses.enough(best.held, best.checked, True):
+            best = hypotheses.Reading(
+                "per_day", avg_col.name, f"{avg_col.name} = any count / the days of the row's period", "header",
+                held=best.held, checked=best.checked, why="no count and period it agrees with",
+            )
+            _remember(table, best)
+            continue
+        best.kept = True
+        _remember(table, best)
+        yield best.parts[0], best.parts[1], dict(sources)[best.parts[2]], best
+
+
+def per_day_averages(table: Table, reader: Reader) -> Iterator[Relation]:
+    """'Averaging N per day' against the count and the days of the row's period that the table obeys."""
+    for avg_col, count_col, period_fn, reading in _per_day_readings(table, reader):
+        for row in table.rows:
+            if row.kind == "ratio":
+                continue
+            avg = reader.figure(row.index, avg_col.index)
+            count = reader.figure(row.index, count_col.index)
+            period = period_fn(row)
+            if avg is None or count is None or period is None or period.days <= 0:
+                continue
+            days = period.days
+            avg_ref, count_ref = cell_ref(row.index, avg_col.index), cell_ref(row.index, count_col.index)
+            yield relation(
+                table, kind="per_day", rule="per_day", cell=avg_ref, cells=(count_ref, avg_ref),
+                found=(avg.lo, avg.hi), expected=(count.lo / days, count.hi / days),
+                tolerance=10.0 ** -avg.decimals, strict=True,
+                facts={"average": avg, "count": count, "period": period, "label": row.label, "support": (reading.held, reading.checked)},
+            )
+
+
 def _count_for(table: Table, per_day: Column) -> Column | None:
     counts = table.columns_with("count", "total", "cumulative")
     words = per_day.words() - {"per", "day", "daily", "average", "avg", "a", "mean", "rate"}
@@ -212,43 +495,55 @@ def _count_for(table: Table, per_day: Column) -> Column | None:
     return totals[-1] if totals else (left[-1] if left else None)
 
 
-def per_day_averages(table: Table, reader: Reader) -> Iterator[Relation]:
-    """'Averaging N per day' against the count and the days of the row's period."""
-    for avg_col in table.columns_with("per_day"):
-        count_col = _count_for(table, avg_col)
-        if count_col is None:
-            continue
-        for row in table.rows:
-            avg = reader.figure(row.index, avg_col.index)
-            count = reader.figure(row.index, count_col.index)
-            period = period_of(table, row)
-            if avg is None or count is None or period is None or period.days <= 0:
-                continue
-            days = period.days
-            avg_ref, count_ref = cell_ref(row.index, avg_col.index), cell_ref(row.index, count_col.index)
-            yield relation(
-                table, kind="per_day", rule="per_day", cell=avg_ref, cells=(count_ref, avg_ref),
-                found=(avg.lo, avg.hi), expected=(count.lo / days, count.hi / days),
-                tolerance=10.0 ** -avg.decimals, strict=True,
-                facts={"average": avg, "count": count, "period": period, "label": row.label},
-            )
+def _daily_rows(table: Table) -> list[Row] | None:
+    """The dated rows of a daily series, oldest first; None when the dates do not step by days."""
+    dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
+    if len(dated) < 2:
+        return None
+    steps = [(b.date - a.date).days for a, b in itertools.pairwise(dated)]  # type: ignore[operator]
+    if sum(s == -1 for s in steps) > 0.5 * len(steps):  # newest first: read it oldest first
+        dated.reverse()
+        steps = [-s for s in reversed(steps)]
+    if sum(s == 1 for s in steps) < 0.5 * len(steps):
+        return None
+    return dated
 
 
-def _pair_cumulative(table: Table) -> list[tuple[Column, Column | None]]:
+def _pair_cumulative(table: Table, reader: Reader | None = None) -> list[tuple[Column, Column | None]]:
+    """Each cumulative column with the change column its steps agree with (None: no change column does)."""
+    dated = _daily_rows(table)
     cums = table.columns_with("cumulative")
-    changes = table.columns_with("change")
+    changes = table.columns_with("change", "per_day")
     if not cums and changes:
         candidates = [c for c in table.columns_with("count", "total") if c.index < changes[0].index] or table.columns_with("count", "total")
         cums = [c for c in candidates if _mostly_rising(table, c)]
+    if dated is None or reader is None:
+        return [(cum, None) for cum in cums]
+    at = [r.index for r in dated]
+    consecutive = np.array([(b.date - a.date).days == 1 for a, b in itertools.pairwise(dated)])  # type: ignore[operator]
+    figs = reader.columns
     pairs: list[tuple[Column, Column | None]] = []
+    pool = [c for c in table.columns_with("change", "per_day", "count", "total") if c not in cums]
     for cum in cums:
-        best = None
-        for ch in changes:
-            if best is None or len(ch.words() & cum.words()) > len(best.words() & cum.words()):
-                best = ch
-        if len(cums) > 1 and best is not None and not (best.words() & cum.words()):
-            best = None
-        pairs.append((cum, best))
+        c = figs.column(cum.index, at, "daily")
+        step_lo, step_hi = c.lo[1:] - c.hi[:-1], c.hi[1:] - c.lo[:-1]
+        both = c.present[1:] & c.present[:-1] & consecutive
+        candidates = []
+        for ch in sorted(pool, key=lambda x: (x.role != "change", -len(x.words() & cum.words()))):
+            f = figs.column(ch.index, at, "daily")
+            usable = both & f.present[1:] & ((f.value[1:] != 0) | (step_lo != 0))
+            ok = hypotheses.agree(step_lo, step_hi, f.lo[1:], f.hi[1:], 0.0) & usable
+            candidates.append(hypotheses.Reading(
+                "cumulative", cum.name, f"{cum.name} rises by {ch.name}", "header" if ch.role == "change" else "arithmetic",
+                held=int(ok.sum()), checked=int(usable.sum()), parts=(cum, ch),
+            ))
+        best = hypotheses.pick(candidates)
+        if best is not None and hypotheses.enough(best.held, best.checked, best.source == "header"):
+            best.kept = True
+            _remember(table, best)
+            pairs.append((cum, best.parts[1]))
+        elif cum.role == "cumulative" or best is None:
+            pairs.append((cum, None))
     return pairs
 
 
@@ -265,18 +560,12 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
     Only a daily series is held to this: a table with a cumulative (or daily change) column whose
     dates mostly step by one day. A list of events that merely has a date column is not.
     """
-    dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
-    if len(dated) < 2:
-        return
+    dated = _daily_rows(table)
     date_col = next((c for c in table.columns if c.role == "date"), None)
-    pairs = _pair_cumulative(table)
-    if date_col is None or not pairs:
+    if dated is None or date_col is None:
         return
-    steps = [(b.date - a.date).days for a, b in itertools.pairwise(dated)]  # type: ignore[operator]
-    if sum(s == -1 for s in steps) > 0.5 * len(steps):  # newest first: read it oldest first
-        dated.reverse()
-        steps = [-s for s in reversed(steps)]
-    if sum(s == 1 for s in steps) < 0.5 * len(steps):
+    pairs = _pair_cumulative(table, reader)
+    if not pairs:
         return
     for prev, cur in itertools.pairwise(dated):
         gap = (cur.date - prev.date).days  # type: ignore[operator]
@@ -340,45 +629,103 @@ def _percent_part(table: Table, pct: Column) -> Column | None:
     return None
 
 
-def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
-    """'% wounded' = Wounded / Total x 100 per row; plain shares of a column sum to 100."""
-    totals = table.columns_with("total")
+def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Reading]:
+    """Which part over which whole each percent column is: a row's figure over another column, or
+    over the total row's figure of the same column, whichever its rows agree with."""
+    rows = [r for r in table.rows if r.kind in ("body", "child")]
+    at = [r.index for r in rows]
+    figs = reader.columns
     total_rows = [r for r in table.rows if r.kind in ("total", "grand_total")]
+    numeric = [c for c in table.columns_with("count", "total", "change", "measure", "low", "best", "high")]
     for pct in table.columns_with("percent"):
-        part_col = _percent_part(table, pct)
-        if part_col is not None and totals:
-            whole_col = totals[0]
-            for row in table.rows:
-                p, part, whole = (reader.figure(row.index, c) for c in (pct.index, part_col.index, whole_col.index))
-                if p is None or part is None or whole is None or whole.lo <= 0:
-                    continue
-                refs = tuple(cell_ref(row.index, c) for c in (part_col.index, whole_col.index, pct.index))
-                yield relation(
-                    table, kind="percent", rule="percent", cell=refs[2], cells=refs,
-                    found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
-                    tolerance=10.0 ** -p.decimals, strict=True,
-                    facts={"percent": p, "part": part, "whole": whole, "part_name": part_col.name, "whole_name": whole_col.name},
-                )
+        value = figs.column(pct.index, at, "percent")
+        natural_part = _percent_part(table, pct)
+        totals = table.columns_with("total")
+        natural_whole = totals[0] if totals else None
+        candidates: list[hypotheses.Reading] = []
+        if natural_part is not None and natural_whole is not None and natural_part is not natural_whole:
+            candidates.append(_ratio_reading(pct, value, natural_part, natural_whole, figs, at))
+        for part in numeric:
+            if total_rows:
+                whole = reader.figure(total_rows[0].index, part.index)
+                if whole is not None and whole.value > 0:
+                    held, checked = hypotheses.ratio_support(value, figs.column(part.index, at, "percent"), value, 100.0, divisor=np.full(len(at), whole.value))
+                    candidates.append(hypotheses.Reading(
+                        "percent", pct.name, f"{pct.name} = {part.name} / {part.name} of {total_rows[0].label.strip()} × 100", "arithmetic",
+                        held=held, checked=checked, parts=(pct, part, total_rows[0]),
+                    ))
+            for whole_col in numeric:
+                if whole_col is not part and not (part is natural_part and whole_col is natural_whole):
+                    candidates.append(_ratio_reading(pct, value, part, whole_col, figs, at))
+        best = hypotheses.pick(candidates)
+        if best is None or best.checked == 0:
             continue
+        natural = candidates[0] if natural_part is not None and natural_whole is not None and candidates and candidates[0].parts[1] is natural_part else None
+        if best.checked < hypotheses.VOTING_ROWS:
+            if natural is None or natural.checked == 0:
+                continue
+            best = natural
+        elif not hypotheses.enough(best.held, best.checked, True):
+            _remember(table, hypotheses.Reading(
+                "percent", pct.name, f"{pct.name} = any part / whole × 100", "header",
+                held=best.held, checked=best.checked, why="no pair of columns it agrees with",
+            ))
+            continue
+        best.kept = True
+        _remember(table, best)
+        yield best
+
+
+def _ratio_reading(pct: Column, value: hypotheses.Figures, part: Column, whole: Column, figs: hypotheses.TableFigures, at: list[int]) -> hypotheses.Reading:
+    held, checked = hypotheses.ratio_support(value, figs.column(part.index, at, "percent"), figs.column(whole.index, at, "percent"), 100.0)
+    return hypotheses.Reading(
+        "percent", pct.name, f"{pct.name} = {part.name} / {whole.name} × 100", "header",
+        held=held, checked=checked, parts=(pct, part, whole),
+    )
+
+
+def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
+    """'% wounded' = Wounded / Total x 100 per row, as the rows agree; shares that state their 100."""
+    total_rows = [r for r in table.rows if r.kind in ("total", "grand_total")]
+    kept = {}
+    for reading in _percent_readings(table, reader):
+        pct, part_col, whole = reading.parts
+        kept[pct.index] = reading
+        if isinstance(whole, Row):
+            yield from _shares_of_total(table, reader, pct, part_col, whole, [r for r in table.rows if r.kind == "body"], reading)
+            continue
+        for row in table.rows:
+            if row.kind == "ratio":
+                continue
+            p, part, total = (reader.figure(row.index, c) for c in (pct.index, part_col.index, whole.index))
+            if p is None or part is None or total is None or total.lo <= 0:
+                continue
+            refs = tuple(cell_ref(row.index, c) for c in (part_col.index, whole.index, pct.index))
+            yield relation(
+                table, kind="percent", rule="percent", cell=refs[2], cells=refs,
+                found=(p.lo, p.hi), expected=(100 * part.lo / total.hi, 100 * part.hi / total.lo),
+                tolerance=10.0 ** -p.decimals, strict=True,
+                facts={"percent": p, "part": part, "whole": total, "part_name": part_col.name, "whole_name": whole.name, "support": (reading.held, reading.checked)},
+            )
+    for pct in table.columns_with("percent"):
+        stated = reader.figure(total_rows[0].index, pct.index) if total_rows else None
+        if stated is None or abs(stated.value - 100) > 0.5 * 10.0**-stated.decimals + 1e-9:
+            continue  # only shares whose total row says 100 are shares of one whole
         detail = [r for r in table.rows if r.kind == "body"]
-        base = [c for c in table.columns_with("count", "total") if c.index < pct.index]
-        if base and total_rows:
-            yield from _shares_of_total(table, reader, pct, base[-1], total_rows[0], detail)
         shares = [(cell_ref(r.index, pct.index), reader.figure(r.index, pct.index)) for r in detail]
         shares = [(ref, f) for ref, f in shares if f is not None]
         if len(shares) < 2:
             continue
-        marked = cell_ref(total_rows[0].index, pct.index) if total_rows else shares[-1][0]
         decimals = max(f.decimals for _, f in shares)
         lo, hi = _sum_interval([f for _, f in shares])
         yield relation(
-            table, kind="shares", rule="shares_total", cell=marked, cells=tuple(ref for ref, _ in shares),
+            table, kind="shares", rule="shares_total", cell=cell_ref(total_rows[0].index, pct.index), cells=tuple(ref for ref, _ in shares),
             found=(lo, hi), expected=(100.0, 100.0), tolerance=len(shares) * 0.5 * 10.0**-decimals + 1e-9,
             facts={"column": pct.name, "n": len(shares), "sum": sum(f.value for _, f in shares)},
         )
 
 
-def _shares_of_total(table: Table, reader: Reader, pct: Column, base: Column, total_row: Row, detail: list[Row]) -> Iterator[Relation]:
+def _shares_of_total(table: Table, reader: Reader, pct: Column, base: Column, total_row: Row, detail: list[Row], reading: hypotheses.Reading) -> Iterator[Relation]:
     """A plain "Share (%)" column: each row's figure over the total row's, x 100."""
     whole = reader.figure(total_row.index, base.index)
     if whole is None or whole.lo <= 0:
@@ -393,7 +740,7 @@ def _shares_of_total(table: Table, reader: Reader, pct: Column, base: Column, to
             table, kind="percent", rule="percent", cell=refs[2], cells=refs,
             found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
             tolerance=10.0 ** -p.decimals, strict=True,
-            facts={"percent": p, "part": part, "whole": whole, "part_name": f"{base.name} ({row.label.strip()})", "whole_name": f"{total_row.label.strip()}"},
+            facts={"percent": p, "part": part, "whole": whole, "part_name": f"{base.name} ({row.label.strip()})", "whole_name": f"{total_row.label.strip()}", "support": (reading.held, reading.checked)},
         )
 
 

@@ -7,6 +7,7 @@ figures, total and "of which" rows, notes beneath, blank rows or columns between
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -20,7 +21,7 @@ Role = Literal[
     "label", "date", "start", "end", "count", "total", "per_day", "percent", "change",
     "cumulative", "low", "best", "high", "measure", "text",
 ]
-RowKind = Literal["body", "total", "subtotal", "grand_total", "child"]
+RowKind = Literal["body", "total", "subtotal", "grand_total", "child", "ratio"]
 
 TOTAL_RE = re.compile(
     r"^\s*(?:grand\s+total|approx\.?\s+totals?|totals?|sum|overall|all|всього|усього|разом|итого|всего|загалом)\b",
@@ -30,6 +31,12 @@ SUBTOTAL_RE = re.compile(r"^\s*(?:sub-?\s?totals?|проміжний підсу�
 GRAND_RE = re.compile(r"^\s*grand\s+total\b|^\s*(?:загалом|всього по|итого по)\b", re.I)
 CHILD_RE = re.compile(
     r"^(?:\s{2,}|\s*(?:of which|of whom|incl\.?|including|includes|inc\.|among them|thereof|з них|у тому числі|в т\.\s?ч\.|в том числе|из них)\b|\s*[-–—•·]\s)",
+    re.I,
+)
+#: Rows of rates, changes in percent or averages between rows of counts ("Percent change",
+#: "Rate per 100,000"): never a part of a total, never summed across.
+RATIO_ROW_RE = re.compile(
+    r"%|\bper\s*cent|\bpercent|\brate\b|\bratio\b|\baverage\b|\bmean\b|\bmedian\b|\bper\s+(?:\d|capita|head|1,?000|100)",
     re.I,
 )
 _WORD_RE = re.compile(r"[^\W\d_]+", re.U)
@@ -49,6 +56,23 @@ _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     ("total", re.compile(r"\btotals?\b|^\s*sum\s*$|overall|всього|усього|разом|итого|всего|загалом", re.I)),
 ]
 _LABEL_HEADER_RE = re.compile(r"^\s*(?:row labels|years?|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
+
+
+#: A note that says a table's parts need not add up to its totals (ONS: "figures may not sum").
+NOT_ADDITIVE_RE = re.compile(
+    r"(?:may|might|will|do|does|did|need|would)\s*(?:not|n['’]t)\s+(?:necessarily\s+)?(?:sum|add(?:\s+up)?|equal|agree|match)"
+    r"|(?:not|don['’]t)\s+(?:necessarily\s+)?(?:sum|add up)\b|figures are rounded independently|independently rounded",
+    re.I,
+)
+
+
+def says_not_additive(texts: Sequence[str]) -> str | None:
+    """The note that says the table's parts need not add up to its totals, if any."""
+    for text in texts:
+        if isinstance(text, str) and NOT_ADDITIVE_RE.search(text):
+            return text.strip()
+    return None
+
 
 
 @dataclass
@@ -94,6 +118,8 @@ class Table:
     context: PeriodContext = field(default_factory=PeriodContext)
     _figures: dict[tuple[int, int], Figure | None] = field(default_factory=dict, repr=False)
     missing: frozenset[float | str] = frozenset()  # declared missing-value codes (-999, "n/a"): no figure
+    readings: list[Any] = field(default_factory=list)  # hypotheses.Reading: kept and rejected, for explain
+    not_additive: str | None = None  # the note saying its figures need not add up
 
     @cached_property
     def name(self) -> str:
@@ -139,6 +165,10 @@ def find_tables(sheet: Sheet) -> list[Table]:
                 continue
             pending_text = []
             tables.append(table)
+    texts = [str(v) for row in sheet.rows for v in row if isinstance(v, str) and len(v) > 20]
+    note = says_not_additive(texts)
+    for table in tables:
+        table.not_additive = note
     return tables
 
 
@@ -393,6 +423,8 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
             row.kind = "subtotal"
         elif not dated and TOTAL_RE.match(label):
             row.kind = "total"
+        elif not dated and RATIO_ROW_RE.search(label):
+            row.kind = "ratio"
         elif ((not dated and CHILD_RE.match(label)) or (sheet.indented and label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
             row.kind = "child"
             row.parent = parent

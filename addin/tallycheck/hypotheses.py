@@ -1,0 +1,263 @@
+"""Tables -> readings: what headers, labels and formulas propose, kept only where the table's own arithmetic agrees.
+
+A header that says "Total" proposes that the column is a sum; it does not say of which columns. Every
+proposal comes with its competing readings (which components, which part and whole, which period,
+which count, which rows), each is evaluated on all the rows (or columns) where its cells are figures,
+at once with numpy, and the reading the table obeys is kept: the one that holds most often, with
+support that chance cannot explain. Only a kept reading becomes relations; the rows that break it
+are the findings. A proposal no reading explains is reported once, in ``explain``, not row by row.
+
+This room reads figures and decides readings; it never builds a finding or calls pandera.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .figures import Figure
+    from .tables import Column, Table
+
+# -- how much evidence makes a relation ------------------------------------------------------------
+
+#: A reading a header or label proposes is kept when at least half of the rows where it can be
+#: checked obey it. Real tables break their own totals often: Dyer's printed totals disagree with
+#: their parts in 14 of 30 rows, two sources side by side in 7 of 15. A wrong reading (the running
+#: number and the days added to the losses) holds in none.
+PROPOSED_MAJORITY = 0.5
+#: A relation no header proposes (a column that happens to be the sum of others) needs three rows
+#: in four: arithmetic alone must outvote coincidence, and a relation the table mostly breaks is
+#: not one it states.
+DISCOVERED_MAJORITY = 0.75
+#: Exact agreement of counts in two rows (three with no header to propose it), none of them all
+#: zeros, cannot be chance: two sums of unrelated counts meet in a row about once in thousands.
+MIN_HELD_PROPOSED = 2
+MIN_HELD_DISCOVERED = 3
+#: With fewer checkable rows than this a table cannot vote; only unambiguous readings are checked
+#: there (a Total beside casualty categories, a "Total" row, a formula).
+VOTING_ROWS = 4
+#: Columns searched as the components of one total: every subset of up to 12 columns is 4,095
+#: candidate sums, evaluated in one matrix product. Wider tables search the 12 nearest the total.
+MAX_POOL = 12
+#: Rows the component search looks at; the kept reading is then checked on every row. A daily
+#: series of 100,000 rows shows its arithmetic in its first few hundred.
+SEARCH_ROWS = 256
+
+CASUALTY_RE = re.compile(
+    r"kill|dead|death|died|wound|injur|missing|captur|prisoner|pow\b|mia\b|kia\b|wia\b|casualt|loss|sick|"
+    r"desert|hurt|fatal|victim|civilian|military|soldier|убит|ранен|пропа|пленн|вбит|поранен|зникл|полон|загибл",
+    re.I,
+)
+
+
+@dataclass
+class Reading:
+    """One way of reading a proposed relation, with the evidence for it."""
+
+    family: str  # sum, total_row, of_which, per_day, percent, cumulative
+    subject: str  # the column or row the relation is about
+    text: str  # "Total = Killed + Wounded + Missing"
+    source: str  # header, label, formula, arithmetic
+    held: int = 0
+    checked: int = 0
+    kept: bool = False
+    why: str = ""
+    parts: tuple[Any, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def support(self) -> str:
+        return f"holds in {self.held} of {self.checked}"
+
+
+class Figures(NamedTuple):
+    """One column's figures over a run of rows, as arrays: the interval, the value, the decimals shown."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    value: np.ndarray
+    decimals: np.ndarray
+    present: np.ndarray
+
+
+def column_figures(figure: Callable[[int, int], Figure | None], rows: Sequence[int], col: int) -> Figures:
+    """Arrays of the figures in ``col`` over ``rows`` (absent cells: present False, values 0)."""
+    n = len(rows)
+    lo, hi, value = np.zeros(n), np.zeros(n), np.zeros(n)
+    decimals = np.zeros(n, dtype=np.int64)
+    present = np.zeros(n, dtype=bool)
+    for i, r in enumerate(rows):
+        f = figure(r, col)
+        if f is None:
+            continue
+        present[i] = True
+        lo[i], hi[i], value[i], decimals[i] = f.lo, f.hi, f.value, f.decimals
+    return Figures(lo, hi, value, decimals, present)
+
+
+def rounding_allowance(decimals: np.ndarray) -> np.ndarray:
+    """Half a unit of the last shown digit, for figures shown with decimals; counts are exact."""
+    return np.where(decimals > 0, 0.5 * 10.0 ** (-decimals.astype(float)), 0.0)
+
+
+def agree(found_lo: np.ndarray, found_hi: np.ndarray, exp_lo: np.ndarray, exp_hi: np.ndarray, tol: np.ndarray | float, strict: bool = False) -> np.ndarray:
+    """Intervals within the tolerance of each other: the same test checks.py gives pandera."""
+    with np.errstate(invalid="ignore"):
+        gap = np.clip(exp_lo - found_hi, 0, None) + np.clip(found_lo - exp_hi, 0, None)
+        gap = np.nan_to_num(gap, nan=0.0, posinf=np.inf)
+        scale = np.minimum(np.maximum(np.abs(np.nan_to_num(found_lo, posinf=0, neginf=0)), np.abs(np.nan_to_num(exp_lo, posinf=0, neginf=0))), 1e15)
+        if strict:
+            return gap < tol
+        return gap <= tol + 1e-9 * (1 + scale)
+
+
+def finite(a: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Open bounds ("over 5,000") replaced by the stated figure, for searching only."""
+    return np.where(np.isfinite(a), a, fallback)
+
+
+def enough(held: int, checked: int, proposed: bool) -> bool:
+    """The evidence rule: how many rows must agree, and what share of those checked."""
+    if proposed:
+        return held >= MIN_HELD_PROPOSED and held >= PROPOSED_MAJORITY * checked
+    return held >= MIN_HELD_DISCOVERED and held >= DISCOVERED_MAJORITY * checked
+
+
+# -- sums of columns -------------------------------------------------------------------------------
+
+
+def _subset_masks(n: int) -> np.ndarray:
+    """Every subset of ``n`` columns with two or more members, as 0/1 rows."""
+    codes = np.arange(1, 2**n, dtype=np.int64)
+    masks = ((codes[:, None] >> np.arange(n)) & 1).astype(float)
+    return masks[masks.sum(axis=1) >= 2]
+
+
+def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+    """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked).
+
+    A row counts only when the total is not zero and at least two of the subset's parts are not:
+    0 = 0 + 0 and 7 = 7 + 0 say nothing about which columns add up. Ties go to the header's own
+    reading (``natural``), then to the fewest parts.
+    """
+    n = len(pool)
+    if n < 2:
+        return (), 0, 0
+    masks = _subset_masks(n)
+    lo = np.stack([finite(p.lo, p.value) for p in pool], axis=1)
+    hi = np.stack([finite(p.hi, p.value) for p in pool], axis=1)
+    absent = np.stack([~p.present for p in pool], axis=1).astype(float)
+    nonzero = np.stack([p.present & (p.value != 0) for p in pool], axis=1).astype(float)
+    allowance = np.stack([rounding_allowance(p.decimals) for p in pool], axis=1)
+    sum_lo, sum_hi = lo @ masks.T, hi @ masks.T
+    checkable = (absent @ masks.T == 0) & (nonzero @ masks.T >= 2) & (total.present & (total.value != 0))[:, None]
+    tol = allowance @ masks.T + rounding_allowance(total.decimals)[:, None]
+    t_lo, t_hi = finite(total.lo, total.value)[:, None], finite(total.hi, total.value)[:, None]
+    held = (agree(t_lo, t_hi, sum_lo, sum_hi, tol) & checkable).sum(axis=0)
+    checked = checkable.sum(axis=0)
+    sizes = masks.sum(axis=1)
+    is_natural = np.zeros(len(masks), dtype=bool)
+    if len(natural) >= 2:
+        want = np.zeros(n)
+        want[list(natural)] = 1
+        is_natural = (masks == want).all(axis=1)
+    order = np.lexsort((sizes, ~is_natural, -held))
+    best = int(order[0])
+    members = tuple(int(i) for i in np.flatnonzero(masks[best]))
+    return members, int(held[best]), int(checked[best])
+
+
+def id_like(values: Figures) -> bool:
+    """A running number or a year column: figures, but never a component of a casualty total."""
+    v = values.value[values.present]
+    if len(v) < 2 or not np.all(v == np.round(v)):
+        return False
+    steps = np.diff(v)
+    running = np.all(steps == 1) or np.all(steps == -1)
+    years = np.all((v >= 1800) & (v <= 2100)) and len(np.unique(v)) == len(v)
+    return bool(running or years)
+
+
+def unambiguous_sum(total: Column, parts: Sequence[Column]) -> bool:
+    """A column headed Total beside components whose headers are all casualty categories."""
+    return bool(parts) and all(CASUALTY_RE.search(c.name) for c in parts) and total.role == "total"
+
+
+def describe_rejected(reading: Reading) -> str:
+    """The one line ``explain`` gives a proposal no reading explains."""
+    return f"{reading.text}: {reading.support} rows; not checked"
+
+
+def table_readings(table: Table) -> list[Reading]:
+    """The readings recorded on a table while its relations were built (for explain and info findings)."""
+    return getattr(table, "readings", [])
+
+
+# -- the figures of one table, as columns ----------------------------------------------------------
+
+
+class TableFigures:
+    """A table's figures as column arrays over named runs of rows, built once per (column, run)."""
+
+    def __init__(self, figure: Callable[[int, int], Figure | None]) -> None:
+        self.figure = figure
+        self._columns: dict[tuple[int, str], Figures] = {}
+
+    def column(self, col: int, rows: Sequence[int], run: str) -> Figures:
+        key = (col, run)
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = column_figures(self.figure, rows, col)
+        return found
+
+
+def sample(rows: Sequence[int], limit: int = SEARCH_ROWS) -> list[int]:
+    """At most ``limit`` rows, spread evenly: the search looks at these, the check at every row."""
+    if len(rows) <= limit:
+        return list(rows)
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
+
+
+def sum_support(total: Figures, parts: Sequence[Figures]) -> tuple[int, int]:
+    """(rows that agree, rows checked) for one sum reading, on the rows of the arrays given."""
+    if not parts:
+        return 0, 0
+    lo = np.sum([finite(p.lo, p.value) for p in parts], axis=0)
+    hi = np.sum([finite(p.hi, p.value) for p in parts], axis=0)
+    present = np.all([p.present for p in parts], axis=0) & total.present & (total.value != 0)
+    tol = np.sum([rounding_allowance(p.decimals) for p in parts], axis=0) + rounding_allowance(total.decimals)
+    ok = agree(finite(total.lo, total.value), finite(total.hi, total.value), lo, hi, tol) & present
+    return int(ok.sum()), int(present.sum())
+
+
+def ratio_support(value: Figures, part: Figures, whole: Figures, scale: float, divisor: np.ndarray | None = None) -> tuple[int, int]:
+    """(rows that agree, rows checked) for value = scale x part / whole, within the decimals shown."""
+    denominator = whole.value if divisor is None else divisor
+    usable = value.present & part.present & (part.value != 0) & np.isfinite(part.lo) & np.isfinite(part.hi)
+    if divisor is None:
+        usable &= whole.present & (whole.value > 0) & np.isfinite(whole.lo) & np.isfinite(whole.hi)
+    else:
+        usable &= np.isfinite(denominator) & (denominator > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo_w = np.where(usable, denominator if divisor is not None else whole.lo, 1.0)
+        hi_w = np.where(usable, denominator if divisor is not None else whole.hi, 1.0)
+        exp_lo = scale * part.lo / np.where(hi_w > 0, hi_w, np.inf)
+        exp_hi = scale * part.hi / np.where(lo_w > 0, lo_w, np.nan)
+    tol = 10.0 ** (-value.decimals.astype(float))
+    ok = agree(value.lo, value.hi, exp_lo, exp_hi, tol, strict=True) & usable
+    return int(ok.sum()), int(usable.sum())
+
+
+def pick(candidates: list[Reading]) -> Reading | None:
+    """The reading held most often; ties to the order proposed (the header's own reading first)."""
+    best: Reading | None = None
+    for reading in candidates:
+        if best is None or reading.held > best.held:
+            best = reading
+    return best
