@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 #: their parts in 14 of 30 rows, two sources side by side in 7 of 15. A wrong reading (the running
 #: number and the days added to the losses) holds in none.
 PROPOSED_MAJORITY = 0.5
+#: A Total beside columns whose headers are all casualty categories (killed, wounded, missing) is
+#: stated by the headers themselves; the arithmetic only has to confirm which columns, and a third
+#: of the rows agreeing exactly does (Dyer's printed totals: 12 of the 26 checkable rows). A
+#: competing reading of such a table holds in none.
+CATEGORY_SHARE = 1 / 3
 #: A relation no header proposes (a column that happens to be the sum of others) needs three rows
 #: in four: arithmetic alone must outvote coincidence, and a relation the table mostly breaks is
 #: not one it states.
@@ -38,6 +43,11 @@ DISCOVERED_MAJORITY = 0.75
 #: zeros, cannot be chance: two sums of unrelated counts meet in a row about once in thousands.
 MIN_HELD_PROPOSED = 2
 MIN_HELD_DISCOVERED = 3
+#: The totals shifted by these many rows against their parts give the agreement chance alone
+#: produces; a reading must hold in at least CHANCE_FACTOR times as many rows. Daily deaths by
+#: hospital (0, 1, 2 a day) meet as sums of three other hospitals in a third of the rows.
+CHANCE_SHIFTS = (1, 2, 3)
+CHANCE_FACTOR = 2
 #: With fewer checkable rows than this a table cannot vote; only unambiguous readings are checked
 #: there (a Total beside casualty categories, a "Total" row, a formula).
 VOTING_ROWS = 4
@@ -121,8 +131,10 @@ def finite(a: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(a), a, fallback)
 
 
-def enough(held: int, checked: int, proposed: bool) -> bool:
+def enough(held: int, checked: int, proposed: bool, categories: bool = False) -> bool:
     """The evidence rule: how many rows must agree, and what share of those checked."""
+    if categories:
+        return held >= MIN_HELD_PROPOSED and held >= CATEGORY_SHARE * checked
     if proposed:
         return held >= MIN_HELD_PROPOSED and held >= PROPOSED_MAJORITY * checked
     return held >= MIN_HELD_DISCOVERED and held >= DISCOVERED_MAJORITY * checked
@@ -138,16 +150,34 @@ def _subset_masks(n: int) -> np.ndarray:
     return masks[masks.sum(axis=1) >= 2]
 
 
-def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
-    """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked).
+def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, int]:
+    """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked, chance).
 
     A row counts only when the total is not zero and at least two of the subset's parts are not:
     0 = 0 + 0 and 7 = 7 + 0 say nothing about which columns add up. Ties go to the header's own
-    reading (``natural``), then to the fewest parts.
+    reading (``natural``), then to the fewest parts. ``chance`` is how many rows the best of all
+    subsets agrees with when the totals are shifted against their rows: what coincidence gives
+    (small counts meet often).
     """
     n = len(pool)
     if n < 2:
-        return (), 0, 0
+        return (), 0, 0, 0
+    members, held, checked = _best_subset(total, pool, natural)
+    chance = 0
+    for shift in CHANCE_SHIFTS:
+        if shift < len(total.value):
+            shifted = Figures(*(np.roll(a, shift) for a in total))
+            chance = max(chance, _best_subset(shifted, pool, ())[1])
+    return members, held, checked, chance
+
+
+def beats_chance(held: int, chance: int) -> bool:
+    """Agreement that coincidence cannot explain: at least twice what shifted rows give, and by MIN_HELD."""
+    return held >= CHANCE_FACTOR * chance and held - chance >= MIN_HELD_PROPOSED
+
+
+def _best_subset(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+    n = len(pool)
     masks = _subset_masks(n)
     lo = np.stack([finite(p.lo, p.value) for p in pool], axis=1)
     hi = np.stack([finite(p.hi, p.value) for p in pool], axis=1)

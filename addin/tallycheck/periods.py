@@ -24,6 +24,22 @@ _MONTHS = {
     )
     for name in names
 }
+# Ukrainian and Russian month names, as the General Staff's tables write them (nominative and genitive)
+_MONTHS.update({
+    name: i
+    for i, names in enumerate(
+        [
+            (),
+            ("січень", "січня", "январь", "января"), ("лютий", "лютого", "февраль", "февраля"),
+            ("березень", "березня", "март", "марта"), ("квітень", "квітня", "апрель", "апреля"),
+            ("травень", "травня", "май", "мая"), ("червень", "червня", "июнь", "июня"),
+            ("липень", "липня", "июль", "июля"), ("серпень", "серпня", "август", "августа"),
+            ("вересень", "вересня", "сентябрь", "сентября"), ("жовтень", "жовтня", "октябрь", "октября"),
+            ("листопад", "листопада", "ноябрь", "ноября"), ("грудень", "грудня", "декабрь", "декабря"),
+        ]
+    )
+    for name in names
+})
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_RES = [
     # 2025-06-04, 04.06.2025, 4/6/2025 (day first, as outside the US), 4 June 2025, June 4, 2025, 4 June
@@ -34,6 +50,7 @@ _DATE_RES = [
 ]
 # "Jan–Mar 2024", "January to May": whole months
 _MONTH_RANGE_RE = re.compile(rf"(?P<m1>{_MONTH})\s*(?:[–—-]|\bto\b)\s*(?P<m2>{_MONTH})(?:\s+(?P<y>\d{{4}}))?", re.I)
+_DAY_RANGE_RE = re.compile(rf"(?<!\d)(?P<d1>\d{{1,2}})\s*(?:[–—-]|\bto\b)\s*(?P<d2>\d{{1,2}})\s+(?P<mon>{_MONTH})(?:,?\s+(?P<y>\d{{4}}))?", re.I)
 _YEAR_RE = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 _MONTH_YEAR_RE = re.compile(rf"^\s*(?P<mon>{_MONTH})\s+(?P<y>\d{{4}})\s*$", re.I)
 _SINCE_RE = re.compile(r"\b(?:since|from|starting|beginning)\b", re.I)
@@ -157,6 +174,14 @@ def _period_from_text(text: str, context: PeriodContext) -> Period | None:
         first, last = (_MONTHS[months.group(k).lower().rstrip(".")] for k in ("m1", "m2"))
         if first <= last:
             return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), "month range in label")
+    days = _DAY_RANGE_RE.search(text)
+    if days and (days.group("y") or default_year):  # "1–30 June 2025": days of one month
+        year, month = int(days.group("y") or default_year), _MONTHS[days.group("mon").lower().rstrip(".")]
+        try:
+            first, last = date(year, month, int(days.group("d1"))), date(year, month, int(days.group("d2")))
+        except ValueError:
+            return None
+        return Period(first, last, "day range in label") if first <= last else None
     dates = _dates_in(text, default_year)
     if len(dates) >= 2:
         return Period(dates[0][1], dates[-1][1], "date range in label")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 #: A row label that is nothing but "Total" (or a year's total) says what the row is, even when none
 #: of its columns agree; "Total deaths, all ages" or "All persons" must be confirmed by its columns.
 TOTAL_ONLY_RE = re.compile(
-    r"^\s*(?:grand\s+|sub-?\s?)?(?:totals?|sum|всього|усього|разом|итого|всего|загалом)\s*(?:(?:19|20)\d\d|18\d\d)?\s*:?\s*$", re.I
+    r"^\s*(?:grand\s+|sub-?\s?)?(?:totals?|sum|both\s+(?:sides|armies)|всього|усього|разом|итого|всего|загалом)\s*(?:(?:19|20)\d\d|18\d\d)?\s*:?\s*$", re.I
 )
 DAYS_RE = re.compile(r"^\s*(?:no\.?\s+of\s+|number\s+of\s+)?days?\b|^\s*duration|^\s*(?:днів|дней|дні|дни|кількість днів|количество дней)\b", re.I)
 CHILD_WORDS_RE = re.compile(
@@ -172,7 +172,7 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         pool.sort(key=lambda c: c.index)
         total_fig = figs.column(total_col.index, search, "search")
         natural_at = tuple(i for i, c in enumerate(pool) if c in natural)
-        members, held, checked = hypotheses.best_components(total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at)
+        members, held, checked, chance = hypotheses.best_components(total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at)
         components = [pool[i] for i in members]
         formula = _formula_reading(table, total_col, natural)
         if formula is not None:
@@ -181,7 +181,7 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
             if not (proposed and natural and hypotheses.unambiguous_sum(total_col, natural)):
                 continue
             components, source = natural, "header"
-        elif hypotheses.enough(held, checked, proposed):
+        elif hypotheses.enough(held, checked, proposed, proposed and hypotheses.unambiguous_sum(total_col, components)) and hypotheses.beats_chance(held, chance):
             source = "header" if proposed else "arithmetic"
         else:
             if proposed:
@@ -357,7 +357,9 @@ def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
             votes = [parts[0][1].lo <= whole.hi + 1e-9 * (1 + abs(whole.value)) for _, whole, parts in cells]
         held, checked = sum(votes), len(votes)
         said = all(CHILD_WORDS_RE.match(k.label) for k in kids)  # "of which: ..." says so; an indent only suggests it
-        if checked == 0 or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
+        # part <= whole holds by chance in half the columns: an indent alone is confirmed only by exact sums
+        weak = not said and len(kids) < 2
+        if checked == 0 or weak or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
             _remember(table, hypotheses.Reading(
                 "of_which", labels[parent].strip(), f'rows below "{labels[parent].strip()}" are its parts', "label",
                 held=held, checked=checked, why="its columns do not agree",
@@ -514,9 +516,8 @@ def _pair_cumulative(table: Table, reader: Reader | None = None) -> list[tuple[C
     dated = _daily_rows(table)
     cums = table.columns_with("cumulative")
     changes = table.columns_with("change", "per_day")
-    if not cums and changes:
-        candidates = [c for c in table.columns_with("count", "total") if c.index < changes[0].index] or table.columns_with("count", "total")
-        cums = [c for c in candidates if _mostly_rising(table, c)]
+    if not cums and changes:  # no header says "cumulative": a rising count beside a change column may be one
+        cums = [c for c in table.columns_with("count", "total") if _mostly_rising(table, c)]
     if dated is None or reader is None:
         return [(cum, None) for cum in cums]
     at = [r.index for r in dated]

@@ -24,7 +24,7 @@ Role = Literal[
 RowKind = Literal["body", "total", "subtotal", "grand_total", "child", "ratio"]
 
 TOTAL_RE = re.compile(
-    r"^\s*(?:grand\s+total|approx\.?\s+totals?|totals?|sum|overall|all|всього|усього|разом|итого|всего|загалом)\b",
+    r"^\s*(?:grand\s+total|approx\.?\s+totals?|totals?|sum|overall|all|both\s+(?:sides|armies)|всього|усього|разом|итого|всего|загалом)\b",
     re.I,
 )
 SUBTOTAL_RE = re.compile(r"^\s*(?:sub-?\s?totals?|проміжний підсумок|промежуточный итог)\b", re.I)
@@ -47,7 +47,7 @@ _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     # figures about the place, not casualties: summed in a Total row, never a component of a casualty total
     ("measure", re.compile(r"population|inhabitants|residents|\barea\b|\bkm|budget|\brate\b|per\s*\d|per cap|density|населення", re.I)),
     ("cumulative", re.compile(r"cumulative|to date|running total|so far|\bcum\.|накопич|наростаюч|нарастающ", re.I)),
-    ("change", re.compile(r"\bchange\b|\bdaily\b|increase|\bnew\b|\+/-|±|Δ|\bdelta\b|\bdiff|приріст|прирост|за день", re.I)),
+    ("change", re.compile(r"\bchange\b|зміна|изменени|\bdaily\b|increase|\bnew\b|\+/-|±|Δ|\bdelta\b|\bdiff|приріст|прирост|за день", re.I)),
     ("start", re.compile(r"^\s*(?:start|from|begin\w*|period start|start date)\s*$", re.I)),
     ("end", re.compile(r"^\s*(?:end|to|until|period end|end date|as of)\s*$", re.I)),
     ("low", re.compile(r"^\s*(?:low|lower|min|minimum|low estimate|lower bound)\s*$", re.I)),
@@ -55,6 +55,8 @@ _ROLE_PATTERNS: list[tuple[Role, re.Pattern[str]]] = [
     ("high", re.compile(r"^\s*(?:high|upper|max|maximum|high estimate|upper bound)\s*$", re.I)),
     ("total", re.compile(r"\btotals?\b|^\s*sum\s*$|overall|всього|усього|разом|итого|всего|загалом", re.I)),
 ]
+_CHANGE_WORDS_RE = re.compile(r"\bchange\b|increase|\bnew\b|зміна|зміни|изменени|приріст|прирост|збільшення|увеличени", re.I)
+_AVERAGE_RE = re.compile(r"average|\bavg\b|\bmean\b|середн|средн", re.I)
 _LABEL_HEADER_RE = re.compile(r"^\s*(?:row labels|years?|date|day|period|month|category|item|type|country|region|label|рік|дата|год)\b", re.I)
 
 
@@ -324,6 +326,8 @@ def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
         if role in ("start", "end"):
             continue
         if pattern.search(name):
+            if role == "per_day" and _CHANGE_WORDS_RE.search(name) and not _AVERAGE_RE.search(name):
+                return "change", "header"  # "Зміна за добу", "Change per day": the day's change, not an average
             return role, "header"
     return "count", "values"
 
