@@ -39,10 +39,11 @@ CATEGORY_SHARE = 1 / 3
 #: in four: arithmetic alone must outvote coincidence, and a relation the table mostly breaks is
 #: not one it states.
 DISCOVERED_MAJORITY = 0.75
-#: Exact agreement of counts in two rows (three with no header to propose it), none of them all
-#: zeros, cannot be chance: two sums of unrelated counts meet in a row about once in thousands.
+#: Exact agreement of counts in two rows, none of them all zeros, is more than chance when a header
+#: proposed the relation. With no header, five rows: small counts (0-3 deaths a day) meet as sums
+#: of other columns in three rows of five (NHS England's daily deaths by age, by trust).
 MIN_HELD_PROPOSED = 2
-MIN_HELD_DISCOVERED = 3
+MIN_HELD_DISCOVERED = 5
 #: The totals shifted by these many rows against their parts give the agreement chance alone
 #: produces; a reading must hold in at least CHANCE_FACTOR times as many rows. Daily deaths by
 #: hospital (0, 1, 2 a day) meet as sums of three other hospitals in a third of the rows.

@@ -196,6 +196,8 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         held_all, checked_all = hypotheses.sum_support(
             figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components]
         )
+        if source == "arithmetic" and not hypotheses.enough(held_all, checked_all, False):
+            continue  # it held where the parts were large, not across the table
         reading = hypotheses.Reading(
             "sum", total_col.name, f"{total_col.name} = {' + '.join(c.name for c in components)}", source,
             held=held_all, checked=checked_all, kept=True, parts=(total_col, tuple(components)),
@@ -709,6 +711,8 @@ def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
                 facts={"percent": p, "part": part, "whole": total, "part_name": part_col.name, "whole_name": whole.name, "support": (reading.held, reading.checked)},
             )
     for pct in table.columns_with("percent"):
+        if pct.index in kept:
+            continue  # each share is checked against its part and whole; their sum says nothing more
         stated = reader.figure(total_rows[0].index, pct.index) if total_rows else None
         if stated is None or abs(stated.value - 100) > 0.5 * 10.0**-stated.decimals + 1e-9:
             continue  # only shares whose total row says 100 are shares of one whole

@@ -267,7 +267,10 @@ def _is_header_row(cells: dict[int, Any]) -> bool:
     """Names over columns: words, and perhaps years ("Category | 2022 | 2023 | Total"), but no figures."""
     if len(cells) < 2:
         return False
-    years = sum(1 for v in cells.values() if _year_like(v) and (not isinstance(v, str) or v.strip().isdigit()))
+    years = sum(  # years or dates across the top: "Age group | 21 Mar | 22 Mar | ... | Total"
+        1 for v in cells.values()
+        if isinstance(v, (date, datetime)) or (_year_like(v) and (not isinstance(v, str) or v.strip().isdigit()))
+    )
     texts = sum(1 for v in cells.values() if _is_text(v))
     return texts >= 1 and texts + years == len(cells) and (2 * texts >= len(cells) or years >= 2)
 
@@ -276,6 +279,8 @@ def _header_text(value: Any) -> str:
     """A header cell as its name: 2022, not 2022.0."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%d %b %Y").lstrip("0")
     return str(value).strip()
 
 
