@@ -160,7 +160,7 @@ def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]
     note = replace(
         first, severity="info", cells=tuple(f"{f.sheet}!{f.cell}" if f.sheet != first.sheet else f.cell for f in uncalculated[:50]),
         message=f"{n} formula{'s' if n != 1 else ''} ha{'ve' if n != 1 else 's'} no calculated value ({why}), first "
-        f"{first.sheet}!{first.cell}: what {'they compute is' if n != 1 else 'it computes is'} not checked. Open and save the "
+        f"{first.sheet}!{first.cell} (={first.extra.get('formula', '')}): what {'they compute is' if n != 1 else 'it computes is'} not checked. Open and save the "
         "workbook in Excel (or recalculate it) to check them",
     )
     return [f for f in findings if f.rule != "no_cached_value"] + [note]

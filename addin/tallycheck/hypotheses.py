@@ -80,6 +80,7 @@ class Reading:
     why: str = ""
     parts: tuple[Any, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    cell: str = ""  # where a rejected proposal is noted: the header or label that proposed it
 
     @property
     def support(self) -> str:
@@ -214,9 +215,15 @@ def id_like(values: Figures) -> bool:
     return bool(running or years)
 
 
+PERIOD_HEADER_RE = re.compile(r"^\s*(?:(?:18|19|20)\d\d|q[1-4]|h[12]|[1-4]q|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)\b", re.I)
+
+
 def unambiguous_sum(total: Column, parts: Sequence[Column]) -> bool:
-    """A column headed Total beside components whose headers are all casualty categories."""
-    return bool(parts) and all(CASUALTY_RE.search(c.name) for c in parts) and total.role == "total"
+    """A column headed Total beside components whose headers are all casualty categories, or all
+    periods (2022 | 2023 | 2024 | Total): the headers say what adds up, whatever the row count."""
+    if not parts or total.role != "total":
+        return False
+    return all(CASUALTY_RE.search(c.name) for c in parts) or all(PERIOD_HEADER_RE.match(c.name) for c in parts)
 
 
 def describe_rejected(reading: Reading) -> str:

@@ -58,7 +58,7 @@ class Reader:
                     expected=None, found=None, tolerance=0,
                     message=f"Formula ={formula} has no cached value (the file was saved by a program that "
                     "does not calculate): open and save it in Excel, or recalculate, so it can be checked",
-                    table=self.table.name,
+                    table=self.table.name, extra={"formula": formula},
                 )
             return None
         return self.table.figure(row, col)
@@ -76,8 +76,11 @@ def relations_of(table: Table, declared: RuleSet | None = None) -> tuple[list[Re
     for family in (column_sums, row_totals, of_which, per_day_averages, cumulative_series, estimate_order, percentages):
         relations.extend(family(table, reader))
     if declared is not None:
-        return declared.apply(table, reader, relations)
-    return relations, list(reader.uncached.values())
+        relations, direct = declared.apply(table, reader, relations)
+    else:
+        relations, direct = relations, list(reader.uncached.values())
+    stated = {r.rule for r in relations if "declared" in r.facts}  # the analyst has said what holds there
+    return relations, direct + [f for f in unexplained(table) if f.rule not in stated]
 
 
 def relation(table: Table, **kw: object) -> Relation:
@@ -153,6 +156,26 @@ def _remember(table: Table, reading: hypotheses.Reading) -> None:
     table.readings.append(reading)
 
 
+def _header_cell(table: Table, col: Column) -> str:
+    return cell_ref(table.header_rows[-1] if table.header_rows else table.top, col.index)
+
+
+def _label_cell(table: Table, row: int) -> str:
+    return cell_ref(row, table.label_col if table.label_col is not None else table.left)
+
+
+def unexplained(table: Table) -> list[Finding]:
+    """At most one note a table: the first relation its headers propose that no reading explains."""
+    for reading in table.readings:
+        if not reading.kept and reading.cell:
+            return [Finding(
+                rule=reading.family, severity="info", sheet=table.sheet.name, cell=reading.cell, cells=(reading.cell,),
+                expected=None, found=None, tolerance=0, table=table.name,
+                message=f"{hypotheses.describe_rejected(reading)} ({reading.why})",
+            )]
+    return []
+
+
 def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Reading]:
     """For each column a header calls Total (or that arithmetic shows to be a sum), its components."""
     if table.not_additive:
@@ -187,7 +210,7 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
             if proposed:
                 _remember(table, hypotheses.Reading(
                     "sum", total_col.name, f"{total_col.name} = any sum of the columns beside it", "header",
-                    held=held, checked=checked, why="no reading holds in enough rows",
+                    held=held, checked=checked, why="no reading holds in enough rows", cell=_header_cell(table, total_col),
                 ))
             continue
         if any(total_col in r.parts[1] and set(components) <= set(r.parts[1]) | {r.parts[0]} for r in kept):
@@ -301,6 +324,7 @@ def _total_row_readings(table: Table, reader: Reader) -> Iterator[tuple[Row, lis
         if best.held == 0 or best.held < hypotheses.PROPOSED_MAJORITY * best.checked:
             if not stated:
                 best.why = "no span of rows adds up to it in enough columns"
+                best.cell = _label_cell(table, total_row.index)
                 _remember(table, best)
                 continue
             best = candidates[0]  # "Total" says what it is: the rows it closes, even when none agree
@@ -364,7 +388,7 @@ def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
         if checked == 0 or weak or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
             _remember(table, hypotheses.Reading(
                 "of_which", labels[parent].strip(), f'rows below "{labels[parent].strip()}" are its parts', "label",
-                held=held, checked=checked, why="its columns do not agree",
+                held=held, checked=checked, why="its columns do not agree", cell=_label_cell(table, parent),
             ))
             continue
         for col, whole, parts in cells:
@@ -452,12 +476,13 @@ def _per_day_readings(table: Table, reader: Reader) -> Iterator[tuple[Column, Co
         lone = len(counts) == 1 and sum(c.checked > 0 for c in candidates) == 1
         if best.checked < hypotheses.VOTING_ROWS and not lone and best.held < best.checked:
             best.why = "too few rows to tell which count and period it averages"
+            best.cell = _header_cell(table, avg_col)
             _remember(table, best)
             continue
         if best.checked >= hypotheses.VOTING_ROWS and not hypotheses.enough(best.held, best.checked, True):
             best = hypotheses.Reading(
                 "per_day", avg_col.name, f"{avg_col.name} = any count / the days of the row's period", "header",
-                held=best.held, checked=best.checked, why="no count and period it agrees with",
+                held=best.held, checked=best.checked, why="no count and period it agrees with", cell=_header_cell(table, avg_col),
             )
             _remember(table, best)
             continue
@@ -648,6 +673,9 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         candidates: list[hypotheses.Reading] = []
         if natural_part is not None and natural_whole is not None and natural_part is not natural_whole:
             candidates.append(_ratio_reading(pct, value, natural_part, natural_whole, figs, at))
+        left = [c for c in numeric if c.index < pct.index]
+        if natural_part is None and total_rows and left:  # "Share (%)": the column beside it over its total row
+            numeric = [left[-1], *(c for c in numeric if c is not left[-1])]
         for part in numeric:
             if total_rows:
                 whole = reader.figure(total_rows[0].index, part.index)
@@ -663,7 +691,7 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         best = hypotheses.pick(candidates)
         if best is None or best.checked == 0:
             continue
-        natural = candidates[0] if natural_part is not None and natural_whole is not None and candidates and candidates[0].parts[1] is natural_part else None
+        natural = candidates[0] if candidates and (natural_part is None or candidates[0].parts[1] is natural_part) else None
         if best.checked < hypotheses.VOTING_ROWS:
             if natural is None or natural.checked == 0:
                 continue
@@ -671,7 +699,7 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         elif not hypotheses.enough(best.held, best.checked, True):
             _remember(table, hypotheses.Reading(
                 "percent", pct.name, f"{pct.name} = any part / whole × 100", "header",
-                held=best.held, checked=best.checked, why="no pair of columns it agrees with",
+                held=best.held, checked=best.checked, why="no pair of columns it agrees with", cell=_header_cell(table, pct),
             ))
             continue
         best.kept = True
