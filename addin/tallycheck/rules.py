@@ -671,10 +671,13 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         totals = table.columns_with("total")
         natural_whole = totals[0] if totals else None
         candidates: list[hypotheses.Reading] = []
+        natural: hypotheses.Reading | None = None  # what the header alone says, for tables too small to vote
         if natural_part is not None and natural_whole is not None and natural_part is not natural_whole:
-            candidates.append(_ratio_reading(pct, value, natural_part, natural_whole, figs, at))
+            natural = _ratio_reading(pct, value, natural_part, natural_whole, figs, at)
+            candidates.append(natural)
         left = [c for c in numeric if c.index < pct.index]
-        if natural_part is None and total_rows and left:  # "Share (%)": the column beside it over its total row
+        share_of_total = natural_part is None and bool(total_rows) and bool(left)
+        if share_of_total:  # "Share (%)": the column beside it over its total row
             numeric = [left[-1], *(c for c in numeric if c is not left[-1])]
         for part in numeric:
             if total_rows:
@@ -691,7 +694,8 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         best = hypotheses.pick(candidates)
         if best is None or best.checked == 0:
             continue
-        natural = candidates[0] if candidates and (natural_part is None or candidates[0].parts[1] is natural_part) else None
+        if share_of_total and natural is None:
+            natural = candidates[0]
         if best.checked < hypotheses.VOTING_ROWS:
             if natural is None or natural.checked == 0:
                 continue
