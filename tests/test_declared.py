@@ -148,7 +148,7 @@ def test_declared_rules_compile_to_the_very_relations_inference_makes(write_book
     from tallycheck.rules import relations_of
     from tallycheck.tables import find_tables
 
-    rows = [["Year", "Killed", "Wounded", "Total", "Per day", "% wounded"], ["2023", 10, 20, 31, 0.1, 64.5], ["2024", 5, 5, 10, 0.03, 50.0]]
+    rows = [["Year", "Killed", "Wounded", "Total", "Per day", "% wounded"], ["2023", 1000, 2000, 3100, 8.5, 64.5], ["2024", 500, 500, 1000, 2.7, 50.0]]
     plain = write_book({"S": rows}, name="plain.xlsx")
     declared = write_book({"S": rows, "Rules": [RULES, ["S", "Total = Killed + Wounded"], ["S", "Per day = Total / days(Year)"],
                                                   ["S", "% wounded = Wounded / Total * 100"]]}, name="declared.xlsx")
@@ -407,7 +407,7 @@ def test_registered_pandera_model_findings_map_to_cells(write_book):
 
 def test_explain_says_where_every_check_came_from(write_book):
     path = write_book({
-        "S": [["Year", "Killed", "Wounded", "Total", "Per day"], ["2023", 10, 20, 30, 0.1], ["Total", 10, 20, 30, None]],
+        "S": [["Year", "Killed", "Wounded", "Total", "Per day"], ["2023", 10000, 20000, 30000, 82.2], ["Total", 10000, 20000, 30000, None]],
         "Rules": [RULES, ["S", "Killed >= 0"], ["S", "ignore total_row"], ["S", "Total = Killed + Woundd"]],
     })
     result = run("explain", str(path))

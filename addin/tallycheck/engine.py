@@ -227,10 +227,15 @@ def _validated(gathered: list[tuple[Report, list[Relation], list[str]]]) -> list
     for n, (_, rels, _) in enumerate(gathered):
         relations.extend(rels)
         owner.extend([n] * len(rels))
-    for position, failed in failed_checks(relations).items():
+    verdicts = {p: severity_of(relations[p].kind, failed) for p, failed in failed_checks(relations).items()}
+    checked: Counter[str] = Counter(r.facts["reading"] for r in relations if "reading" in r.facts)
+    broken: Counter[str] = Counter(relations[p].facts["reading"] for p, s in verdicts.items() if s and "reading" in relations[p].facts)
+    for position, severity in verdicts.items():
         rel = relations[position]
-        severity = severity_of(rel.kind, failed)
         if severity is not None:
+            if "reading" in rel.facts:
+                key = rel.facts["reading"]
+                rel.facts["support"] = (checked[key] - broken[key], checked[key])
             gathered[owner[position]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
     reports = []
     for report, _, sheets in gathered:

@@ -166,6 +166,7 @@ def explain_text(paths: Sequence[Path], rules: Path | None = None) -> tuple[str,
                 elif note.count == 0:
                     why = "the same relations are declared above" if note.kind == "duplicate" else "no row has all its figures"
                     lines.append(f"    {'(declared)':<16} {note.text:<44} ×0    {note.origin}: {why}")
+            lines.extend(_reading_lines(table))
             uncached = [f for f in tp.direct if f.rule == "no_cached_value"]
             if uncached:
                 lines.append(f"    no_cached_value  {len(uncached)} formula(s) without a cached value: reported, not read as 0")
@@ -181,6 +182,16 @@ def explain_text(paths: Sequence[Path], rules: Path | None = None) -> tuple[str,
             for f in sorted(plan.rule_errors, key=lambda f: (f.sheet, int("".join(ch for ch in f.cell if ch.isdigit()) or 0))):
                 lines.append(f"    {f.sheet}!{f.cell}: {f.message}" if f.sheet else f"    {f.message}")
     return "\n".join(lines), code
+
+
+def _reading_lines(table: Table) -> list[str]:
+    """The readings weighed for the table: kept (checked in every row) and rejected, with their support."""
+    out = []
+    for r in table.readings:
+        verdict = "kept" if r.kept else "not checked"
+        why = f": {r.why}" if r.why else ""
+        out.append(f"    {'reading':<16} {r.text:<44} {r.support} {'columns' if r.family in ('total_row', 'of_which') else 'rows'}, {verdict} ({r.source}){why}")
+    return out
 
 
 # ---------------------------------------------------------------- schemas

@@ -49,6 +49,12 @@ MIN_HELD_DISCOVERED = 5
 #: hospital (0, 1, 2 a day) meet as sums of three other hospitals in a third of the rows.
 CHANCE_SHIFTS = (1, 2, 3)
 CHANCE_FACTOR = 2
+#: A ratio (a percentage, an average) says which part and whole it is only when it is at least this
+#: many units of its last shown digit: every share under 1% shown as "1" agrees with every small part.
+INFORMATIVE_UNITS = 5
+#: A sum found by arithmetic alone whose breaking rows (at least this many) all fall short the same
+#: way is not the table's relation: something is counted that no column shows.
+ONE_SIDED_MIN = 3
 #: With fewer checkable rows than this a table cannot vote; only unambiguous readings are checked
 #: there (a Total beside casualty categories, a "Total" row, a formula).
 VOTING_ROWS = 4
@@ -81,6 +87,10 @@ class Reading:
     parts: tuple[Any, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     cell: str = ""  # where a rejected proposal is noted: the header or label that proposed it
+
+    def key(self, table: Table) -> str:
+        """Names the reading across the relations built from it, so the check can count them."""
+        return f"{table.name}|{self.family}|{self.text}"
 
     @property
     def support(self) -> str:
@@ -274,6 +284,16 @@ def sum_support(total: Figures, parts: Sequence[Figures]) -> tuple[int, int]:
     return int(ok.sum()), int(present.sum())
 
 
+def one_sided(total: Figures, parts: Sequence[Figures]) -> bool:
+    """The rows that break a sum all miss it the same way: the total counts something no column
+    shows (ONS: "England and Wales" includes non-residents, "England" and "Wales" do not)."""
+    value = np.sum([p.value for p in parts], axis=0)
+    present = np.all([p.present for p in parts], axis=0) & total.present
+    off = (total.value - value)[present]
+    off = off[np.abs(off) > 1e-9 * (1 + np.abs(total.value[present]))]
+    return len(off) >= ONE_SIDED_MIN and bool(np.all(off > 0) or np.all(off < 0))
+
+
 def ratio_support(value: Figures, part: Figures, whole: Figures, scale: float, divisor: np.ndarray | None = None) -> tuple[int, int]:
     """(rows that agree, rows checked) for value = scale x part / whole, within the decimals shown."""
     denominator = whole.value if divisor is None else divisor
@@ -288,6 +308,7 @@ def ratio_support(value: Figures, part: Figures, whole: Figures, scale: float, d
         exp_lo = scale * part.lo / np.where(hi_w > 0, hi_w, np.inf)
         exp_hi = scale * part.hi / np.where(lo_w > 0, lo_w, np.nan)
     tol = 10.0 ** (-value.decimals.astype(float))
+    usable &= np.abs(value.value) >= INFORMATIVE_UNITS * tol  # 1% shown as "1" agrees with anything small
     ok = agree(value.lo, value.hi, exp_lo, exp_hi, tol, strict=True) & usable
     return int(ok.sum()), int(usable.sum())
 

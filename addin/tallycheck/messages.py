@@ -186,6 +186,22 @@ _MESSAGES: dict[str, Callable[[Relation, str], str]] = {
 _RULES = {"dates": {0: "duplicate_date", -1: "date_order"}}
 
 
+def _evidence(rel: Relation) -> str:
+    """How much of the table obeys the reading this row breaks: why it was checked at all.
+
+    ``support`` (held, checked) is counted by the engine over the reading's relations, as validated.
+    """
+    if "support" not in rel.facts:
+        return ""
+    held, checked = rel.facts["support"]
+    unit = rel.facts.get("support_unit", "rows")
+    if checked <= 1:
+        return ""
+    if held == checked - 1:
+        return f"; the other {held} of {checked} {unit} checked hold"
+    return f"; {held} of the {checked} {unit} checked hold"
+
+
 def rule_of(rel: Relation) -> str:
     """The rule a finding names: a relation's own, dates split by what went wrong."""
     if rel.kind == "dates":
@@ -209,7 +225,7 @@ def finding_of(rel: Relation, severity: Severity) -> Finding:
         found = _plain(rel.facts["after"].value - rel.facts["before"].value)
         expected = _plain(rel.facts["change"].value)
     tolerance: Any = _plain(rel.facts["unit"] / 2) if severity == "warning" and rel.kind == "sum" else _plain(rel.tolerance)
-    message = _MESSAGES[rel.kind](rel, severity)
+    message = _MESSAGES[rel.kind](rel, severity) + _evidence(rel)
     if "declared" in rel.facts:
         message += f" ({rel.facts['declared']})"
     if severity == "error" and rel.facts.get("severity"):

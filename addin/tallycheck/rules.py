@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import hypotheses
-from .figures import Figure, format_number
+from .figures import Figure, figure_from_number, format_number
 from .findings import Finding, Series
 from .grid import cell_ref
 from .periods import Days, Period, as_date, period_between, period_from_label
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TOTAL_ONLY_RE = re.compile(
     r"^\s*(?:grand\s+|sub-?\s?)?(?:totals?|sum|both\s+(?:sides|armies)|всього|усього|разом|итого|всего|загалом)\s*(?:(?:19|20)\d\d|18\d\d)?\s*:?\s*$", re.I
 )
+EXCLUDING_RE = re.compile(r"\bexcl\w*|\bexcept\b|\bwithout\b|\bother than\b|\bbar\b", re.I)
 DAYS_RE = re.compile(r"^\s*(?:no\.?\s+of\s+|number\s+of\s+)?days?\b|^\s*duration|^\s*(?:днів|дней|дні|дни|кількість днів|количество дней)\b", re.I)
 CHILD_WORDS_RE = re.compile(
     r"^\s*(?:of which|of whom|incl\.?|including|includes|inc\.|among them|thereof|з них|у тому числі|в т\.\s?ч\.|в том числе|из них)\b", re.I
@@ -197,6 +198,10 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         natural_at = tuple(i for i, c in enumerate(pool) if c in natural)
         members, held, checked, chance = hypotheses.best_components(total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at)
         components = [pool[i] for i in members]
+        if len(natural) > len(natural_at):  # wider than the search: the header's reading, weighed on its own
+            n_held, n_checked = hypotheses.sum_support(total_fig, [figs.column(c.index, search, "search") for c in natural])
+            if n_held >= held:
+                components, held, checked, chance = natural, n_held, n_checked, 0
         formula = _formula_reading(table, total_col, natural)
         if formula is not None:
             components, source = natural, "formula"
@@ -219,8 +224,11 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         held_all, checked_all = hypotheses.sum_support(
             figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components]
         )
-        if source == "arithmetic" and not hypotheses.enough(held_all, checked_all, False):
-            continue  # it held where the parts were large, not across the table
+        if source == "arithmetic" and (
+            not hypotheses.enough(held_all, checked_all, False)  # it held where the parts were large, not across the table
+            or hypotheses.one_sided(figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components])
+        ):
+            continue
         reading = hypotheses.Reading(
             "sum", total_col.name, f"{total_col.name} = {' + '.join(c.name for c in components)}", source,
             held=held_all, checked=checked_all, kept=True, parts=(total_col, tuple(components)),
@@ -256,7 +264,7 @@ def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
             yield sum_relation(
                 table, "sum", total, cell_ref(row.index, total_col.index), parts,  # type: ignore[arg-type]
                 subject=total_col.name, names=[c.name for c in components], row_label=row.label,
-                support=(reading.held, reading.checked), tolerance_parts=True,
+                reading=reading.key(table), tolerance_parts=True,
             )
 
 
@@ -275,7 +283,13 @@ def _total_spans(table: Table) -> Iterator[tuple[Row, list[list[Row]]]]:
         else:
             start = prev + 1 if n > 0 and prev != 0 else (1 if totals and totals[0] == 0 else 0)
             natural = rows[start:i]
-        spans = [natural, rows[prev + 1 : i], rows[:i], rows[i + 1 : nxt]]
+        below_all = rows[i + 1 :]
+        spans = [
+            natural, rows[prev + 1 : i], rows[:i], rows[i + 1 : nxt],
+            # items and their unlabelled subtotals in one column: the labelled rows, or the subtotals
+            [r for r in (below_all if i == 0 else rows[:i]) if r.label.strip()],
+            [r for r in (below_all if i == 0 else rows[:i]) if not r.label.strip()],
+        ]
         subtotals = [rows[j] for j in totals[:n] if rows[j].kind in ("total", "subtotal")]
         out: list[list[Row]] = []
         for span in spans:
@@ -354,7 +368,7 @@ def row_totals(table: Table, reader: Reader) -> Iterator[Relation]:
             yield sum_relation(
                 table, "total_row", total, cell_ref(total_row.index, col.index), parts,  # type: ignore[arg-type]
                 subject=total_row.label, column=col.name, first=detail[0], last=detail[-1],
-                support=(reading.held, reading.checked), tolerance_parts=True, support_unit="columns",
+                reading=reading.key(table), tolerance_parts=True, support_unit="columns",
             )
 
 
@@ -396,7 +410,7 @@ def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
                 yield sum_relation(
                     table, "of_which", whole, cell_ref(parent, col.index), parts,  # type: ignore[arg-type]
                     subject=labels[parent], names=[k.label.strip() for k in kids], column=col.name,
-                    support=(held, checked), support_unit="columns",
+                    reading=f"{table.name}|of which {parent}", support_unit="columns",
                 )
             else:
                 ref, part = parts[0]
@@ -508,7 +522,7 @@ def per_day_averages(table: Table, reader: Reader) -> Iterator[Relation]:
                 table, kind="per_day", rule="per_day", cell=avg_ref, cells=(count_ref, avg_ref),
                 found=(avg.lo, avg.hi), expected=(count.lo / days, count.hi / days),
                 tolerance=10.0 ** -avg.decimals, strict=True,
-                facts={"average": avg, "count": count, "period": period, "label": row.label, "support": (reading.held, reading.checked)},
+                facts={"average": avg, "count": count, "period": period, "label": row.label, "reading": reading.key(table)},
             )
 
 
@@ -672,7 +686,8 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         natural_whole = totals[0] if totals else None
         candidates: list[hypotheses.Reading] = []
         natural: hypotheses.Reading | None = None  # what the header alone says, for tables too small to vote
-        if natural_part is not None and natural_whole is not None and natural_part is not natural_whole:
+        excluding = EXCLUDING_RE.search(pct.name)  # "% (excluding unknown)": the whole is no column as given
+        if natural_part is not None and natural_whole is not None and natural_part is not natural_whole and not excluding:
             natural = _ratio_reading(pct, value, natural_part, natural_whole, figs, at)
             candidates.append(natural)
         left = [c for c in numeric if c.index < pct.index]
@@ -691,13 +706,20 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
             for whole_col in numeric:
                 if whole_col is not part and not (part is natural_part and whole_col is natural_whole):
                     candidates.append(_ratio_reading(pct, value, part, whole_col, figs, at))
+                    if excluding:  # "% of deaths (excluding unknown)": all deaths less the unknown
+                        candidates.extend(
+                            _ratio_reading(pct, value, part, (whole_col, less), figs, at)
+                            for less in numeric if less not in (part, whole_col)
+                        )
         best = hypotheses.pick(candidates)
         if best is None or best.checked == 0:
             continue
-        if share_of_total and natural is None:
+        if share_of_total and natural is None and not excluding:
             natural = candidates[0]
         if best.checked < hypotheses.VOTING_ROWS:
-            if natural is None or natural.checked == 0:
+            # too few telling rows to vote: the header's reading, when it names the part and whole;
+            # a bare "Share (%)" only when every telling row agrees with it
+            if natural is None or natural.checked == 0 or (share_of_total and natural.held < natural.checked):
                 continue
             best = natural
         elif not hypotheses.enough(best.held, best.checked, True):
@@ -711,12 +733,35 @@ def _percent_readings(table: Table, reader: Reader) -> Iterator[hypotheses.Readi
         yield best
 
 
-def _ratio_reading(pct: Column, value: hypotheses.Figures, part: Column, whole: Column, figs: hypotheses.TableFigures, at: list[int]) -> hypotheses.Reading:
-    held, checked = hypotheses.ratio_support(value, figs.column(part.index, at, "percent"), figs.column(whole.index, at, "percent"), 100.0)
+def _ratio_reading(
+    pct: Column, value: hypotheses.Figures, part: Column, whole: Column | tuple[Column, Column], figs: hypotheses.TableFigures, at: list[int]
+) -> hypotheses.Reading:
+    """One reading of a percent column: part over a column, or over one column less another."""
+    part_figs = figs.column(part.index, at, "percent")
+    if isinstance(whole, tuple):
+        a, b = (figs.column(c.index, at, "percent") for c in whole)
+        divisor = np.where(a.present & b.present, a.value - b.value, np.nan)
+        held, checked = hypotheses.ratio_support(value, part_figs, a, 100.0, divisor=divisor)
+    else:
+        held, checked = hypotheses.ratio_support(value, part_figs, figs.column(whole.index, at, "percent"), 100.0)
     return hypotheses.Reading(
-        "percent", pct.name, f"{pct.name} = {part.name} / {whole.name} × 100", "header",
+        "percent", pct.name, f"{pct.name} = {part.name} / {_whole_name(whole)} × 100", "header",
         held=held, checked=checked, parts=(pct, part, whole),
     )
+
+
+def _whole_name(whole: Column | tuple[Column, Column]) -> str:
+    return f"({whole[0].name} − {whole[1].name})" if isinstance(whole, tuple) else whole.name
+
+
+def _whole_figure(reader: Reader, row: int, whole: Column | tuple[Column, Column]) -> tuple[Figure | None, tuple[str, ...]]:
+    """The whole of a percentage in one row, and its cells (two, for one column less another)."""
+    if not isinstance(whole, tuple):
+        return reader.figure(row, whole.index), (cell_ref(row, whole.index),)
+    a, b = (reader.figure(row, c.index) for c in whole)
+    if a is None or b is None or not (a.exact and b.exact):
+        return None, ()
+    return figure_from_number(a.value - b.value), tuple(cell_ref(row, c.index) for c in whole)
 
 
 def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
@@ -732,15 +777,16 @@ def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
         for row in table.rows:
             if row.kind == "ratio":
                 continue
-            p, part, total = (reader.figure(row.index, c) for c in (pct.index, part_col.index, whole.index))
+            p, part = reader.figure(row.index, pct.index), reader.figure(row.index, part_col.index)
+            total, whole_refs = _whole_figure(reader, row.index, whole)
             if p is None or part is None or total is None or total.lo <= 0:
                 continue
-            refs = tuple(cell_ref(row.index, c) for c in (part_col.index, whole.index, pct.index))
+            refs = (cell_ref(row.index, part_col.index), *whole_refs, cell_ref(row.index, pct.index))
             yield relation(
-                table, kind="percent", rule="percent", cell=refs[2], cells=refs,
+                table, kind="percent", rule="percent", cell=refs[-1], cells=refs,
                 found=(p.lo, p.hi), expected=(100 * part.lo / total.hi, 100 * part.hi / total.lo),
                 tolerance=10.0 ** -p.decimals, strict=True,
-                facts={"percent": p, "part": part, "whole": total, "part_name": part_col.name, "whole_name": whole.name, "support": (reading.held, reading.checked)},
+                facts={"percent": p, "part": part, "whole": total, "part_name": part_col.name, "whole_name": _whole_name(whole), "reading": reading.key(table)},
             )
     for pct in table.columns_with("percent"):
         if pct.index in kept:
@@ -748,7 +794,10 @@ def percentages(table: Table, reader: Reader) -> Iterator[Relation]:
         stated = reader.figure(total_rows[0].index, pct.index) if total_rows else None
         if stated is None or abs(stated.value - 100) > 0.5 * 10.0**-stated.decimals + 1e-9:
             continue  # only shares whose total row says 100 are shares of one whole
-        detail = [r for r in table.rows if r.kind == "body"]
+        spans = [r.parts[1] for r in table.readings if r.family == "total_row" and r.kept and r.parts[0] is total_rows[0]]
+        if not spans:
+            continue  # which rows the total closes is not known: their shares cannot be summed
+        detail = spans[0]
         shares = [(cell_ref(r.index, pct.index), reader.figure(r.index, pct.index)) for r in detail]
         shares = [(ref, f) for ref, f in shares if f is not None]
         if len(shares) < 2:
@@ -777,7 +826,7 @@ def _shares_of_total(table: Table, reader: Reader, pct: Column, base: Column, to
             table, kind="percent", rule="percent", cell=refs[2], cells=refs,
             found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
             tolerance=10.0 ** -p.decimals, strict=True,
-            facts={"percent": p, "part": part, "whole": whole, "part_name": f"{base.name} ({row.label.strip()})", "whole_name": f"{total_row.label.strip()}", "support": (reading.held, reading.checked)},
+            facts={"percent": p, "part": part, "whole": whole, "part_name": f"{base.name} ({row.label.strip()})", "whole_name": f"{total_row.label.strip()}", "reading": reading.key(table)},
         )
 
 

@@ -152,12 +152,19 @@ class Table:
 def find_tables(sheet: Sheet) -> list[Table]:
     """Every table on a sheet, top to bottom, left to right."""
     tables: list[Table] = []
+    segments: list[list[tuple[int, dict[int, Any]]]] = []
     pending_text: list[str] = []
     for block in _blocks(sheet):
         for segment in _segments(sheet, block):
             if _in_pivot(sheet, segment):
                 continue
             table = _table_from(sheet, segment, pending_text)
+            if table is not None and not table.header_rows and tables and _header_above(tables[-1], segment):
+                # a header (and perhaps its total row) set apart from the body by a blank row: one table
+                joined = _table_from(sheet, segments[-1] + segment, [])
+                if joined is not None:
+                    tables.pop()
+                    table, segment = joined, segments.pop() + segment
             if table is None:
                 text = _segment_text(sheet, segment)
                 if tables and tables[-1].bottom + 3 >= segment[0][0]:
@@ -167,11 +174,21 @@ def find_tables(sheet: Sheet) -> list[Table]:
                 continue
             pending_text = []
             tables.append(table)
+            segments.append(segment)
     texts = [str(v) for row in sheet.rows for v in row if isinstance(v, str) and len(v) > 20]
     note = says_not_additive(texts)
     for table in tables:
         table.not_additive = note
     return tables
+
+
+def _header_above(above: Table, segment: list[tuple[int, dict[int, Any]]]) -> bool:
+    """The table above is a header with at most two rows under it, right above columns it covers."""
+    cols = {c for _, cells in segment for c in cells}
+    return (
+        bool(above.header_rows) and len(above.rows) <= 2 and above.bottom + 3 >= segment[0][0]
+        and above.left <= min(cols) and max(cols) <= above.right
+    )
 
 
 def _in_pivot(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]]) -> bool:
@@ -420,8 +437,8 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
     date_col = next((c.index for c in columns if c.role == "date"), None)
     for r, cells in rows:
         raw = cells.get(label_col) if label_col is not None else None
-        dated = isinstance(raw, (date, datetime))  # a date is no "Total" or "of which" label
-        label = raw.isoformat() if dated else ("" if raw is None else str(raw))
+        label = raw.isoformat() if isinstance(raw, (date, datetime)) else ("" if raw is None else str(raw))
+        dated = isinstance(raw, (date, datetime)) or (isinstance(raw, str) and as_date(raw) is not None)  # a date is no "Total" or "of which" label
         if isinstance(raw, float) and raw.is_integer():
             label = str(int(raw))
         row = Row(r, label)
@@ -434,7 +451,7 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
             row.kind = "total"
         elif not dated and RATIO_ROW_RE.search(label):
             row.kind = "ratio"
-        elif ((not dated and CHILD_RE.match(label)) or (sheet.indented and label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
+        elif not dated and (CHILD_RE.match(label) or (sheet.indented and label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
             row.kind = "child"
             row.parent = parent
         if row.kind == "body":
