@@ -401,7 +401,6 @@ def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before:
     for col in columns:
         if col.index == label_col and col.role != "date":
             col.role = "label"
-    _infer_total_column(sheet, columns, rows)
     table_rows = _rows_of(sheet, rows, label_col, columns)
     top = header_rows[0] if header_rows else rows[0][0]
     table = Table(
@@ -460,26 +459,3 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
             parent = None
         out.append(row)
     return out
-
-
-def _infer_total_column(sheet: Sheet, columns: list[Column], rows: list[tuple[int, dict[int, Any]]]) -> None:
-    """No header says "Total": a column that is the sum of the others in most rows is one."""
-    if any(c.role == "total" for c in columns):
-        return
-    counts = [c for c in columns if c.role == "count"]
-    if len(counts) < 3:
-        return
-    for candidate in (counts[-1], counts[0]):
-        others = [c for c in counts if c is not candidate]
-        agree = tried = 0
-        for r, _ in rows[:200]:  # the pattern shows in the first rows; a long series need not be summed twice
-            total = figure_of(sheet.value(r, candidate.index))
-            parts = [figure_of(sheet.value(r, c.index)) for c in others]
-            if total is None or any(p is None for p in parts):
-                continue
-            tried += 1
-            agree += abs(total.value - sum(p.value for p in parts)) < 1e-9 * max(1.0, abs(total.value))
-        if tried >= 2 and agree >= max(2, 0.6 * tried):
-            candidate.role = "total"
-            candidate.source = "arithmetic"
-            return
