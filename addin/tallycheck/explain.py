@@ -190,7 +190,7 @@ def _reading_lines(table: Table) -> list[str]:
     for r in table.readings:
         verdict = "kept" if r.kept else "not checked"
         why = f": {r.why}" if r.why else ""
-        out.append(f"    {'reading':<16} {r.text:<44} {r.support} {'columns' if r.family in ('total_row', 'of_which') else 'rows'}, {verdict} ({r.source}){why}")
+        out.append(f"    {'reading':<16} {r.text:<44} {r.support} {r.unit}, {verdict} ({r.source}){why}")
     return out
 
 

@@ -93,6 +93,11 @@ class Reading:
         return f"{table.name}|{self.family}|{self.text}"
 
     @property
+    def unit(self) -> str:
+        """What voted: rows for a column's relation, columns for a row's."""
+        return "columns" if self.family in ("total_row", "of_which") else "rows"
+
+    @property
     def support(self) -> str:
         return f"holds in {self.held} of {self.checked}"
 
@@ -122,9 +127,11 @@ def column_figures(figure: Callable[[int, int], Figure | None], rows: Sequence[i
     return Figures(lo, hi, value, decimals, present)
 
 
-def rounding_allowance(decimals: np.ndarray) -> np.ndarray:
-    """Half a unit of the last shown digit, for figures shown with decimals; counts are exact."""
-    return np.where(decimals > 0, 0.5 * 10.0 ** (-decimals.astype(float)), 0.0)
+def rounding_allowance(decimals: np.ndarray, rounded: bool = False) -> np.ndarray:
+    """Half a unit of the last shown digit, for figures shown with decimals; counts are exact,
+    unless the table says its figures are rounded to a unit ('000, $m): then each may be off by half."""
+    half = 0.5 * 10.0 ** (-decimals.astype(float))
+    return half if rounded else np.where(decimals > 0, half, 0.0)
 
 
 def agree(found_lo: np.ndarray, found_hi: np.ndarray, exp_lo: np.ndarray, exp_hi: np.ndarray, tol: np.ndarray | float, strict: bool = False) -> np.ndarray:
@@ -162,7 +169,7 @@ def _subset_masks(n: int) -> np.ndarray:
     return masks[masks.sum(axis=1) >= 2]
 
 
-def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, int]:
+def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...], rounded: bool = False) -> tuple[tuple[int, ...], int, int, int]:
     """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked, chance).
 
     A row counts only when the total is not zero and at least two of the subset's parts are not:
@@ -174,12 +181,12 @@ def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...
     n = len(pool)
     if n < 2:
         return (), 0, 0, 0
-    members, held, checked = _best_subset(total, pool, natural)
+    members, held, checked = _best_subset(total, pool, natural, rounded)
     chance = 0
     for shift in CHANCE_SHIFTS:
         if shift < len(total.value):
             shifted = Figures(*(np.roll(a, shift) for a in total))
-            chance = max(chance, _best_subset(shifted, pool, ())[1])
+            chance = max(chance, _best_subset(shifted, pool, (), rounded)[1])
     return members, held, checked, chance
 
 
@@ -188,17 +195,17 @@ def beats_chance(held: int, chance: int) -> bool:
     return held >= CHANCE_FACTOR * chance and held - chance >= MIN_HELD_PROPOSED
 
 
-def _best_subset(total: Figures, pool: list[Figures], natural: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+def _best_subset(total: Figures, pool: list[Figures], natural: tuple[int, ...], rounded: bool = False) -> tuple[tuple[int, ...], int, int]:
     n = len(pool)
     masks = _subset_masks(n)
     lo = np.stack([finite(p.lo, p.value) for p in pool], axis=1)
     hi = np.stack([finite(p.hi, p.value) for p in pool], axis=1)
     absent = np.stack([~p.present for p in pool], axis=1).astype(float)
     nonzero = np.stack([p.present & (p.value != 0) for p in pool], axis=1).astype(float)
-    allowance = np.stack([rounding_allowance(p.decimals) for p in pool], axis=1)
+    allowance = np.stack([rounding_allowance(p.decimals, rounded) for p in pool], axis=1)
     sum_lo, sum_hi = lo @ masks.T, hi @ masks.T
     checkable = (absent @ masks.T == 0) & (nonzero @ masks.T >= 2) & (total.present & (total.value != 0))[:, None]
-    tol = allowance @ masks.T + rounding_allowance(total.decimals)[:, None]
+    tol = allowance @ masks.T + rounding_allowance(total.decimals, rounded)[:, None]
     t_lo, t_hi = finite(total.lo, total.value)[:, None], finite(total.hi, total.value)[:, None]
     held = (agree(t_lo, t_hi, sum_lo, sum_hi, tol) & checkable).sum(axis=0)
     checked = checkable.sum(axis=0)
@@ -238,7 +245,7 @@ def unambiguous_sum(total: Column, parts: Sequence[Column]) -> bool:
 
 def describe_rejected(reading: Reading) -> str:
     """The one line ``explain`` gives a proposal no reading explains."""
-    return f"{reading.text}: {reading.support} rows; not checked"
+    return f"{reading.text}: {reading.support} {reading.unit}; not checked"
 
 
 def table_readings(table: Table) -> list[Reading]:
@@ -272,14 +279,14 @@ def sample(rows: Sequence[int], limit: int = SEARCH_ROWS) -> list[int]:
     return [rows[int(i * step)] for i in range(limit)]
 
 
-def sum_support(total: Figures, parts: Sequence[Figures]) -> tuple[int, int]:
+def sum_support(total: Figures, parts: Sequence[Figures], rounded: bool = False) -> tuple[int, int]:
     """(rows that agree, rows checked) for one sum reading, on the rows of the arrays given."""
     if not parts:
         return 0, 0
     lo = np.sum([finite(p.lo, p.value) for p in parts], axis=0)
     hi = np.sum([finite(p.hi, p.value) for p in parts], axis=0)
     present = np.all([p.present for p in parts], axis=0) & total.present & (total.value != 0)
-    tol = np.sum([rounding_allowance(p.decimals) for p in parts], axis=0) + rounding_allowance(total.decimals)
+    tol = np.sum([rounding_allowance(p.decimals, rounded) for p in parts], axis=0) + rounding_allowance(total.decimals, rounded)
     ok = agree(finite(total.lo, total.value), finite(total.hi, total.value), lo, hi, tol) & present
     return int(ok.sum()), int(present.sum())
 

@@ -112,9 +112,10 @@ def _formula_gap(table: Table, ref: str, part_refs: list[str]) -> list[str]:
     return [p for p in part_refs if p not in covered]
 
 
-def rounding_of(figures: list[Figure]) -> float:
-    """How far a sum can drift when its operands were rounded to the decimals they show (counts: 0)."""
-    return sum(0.5 * 10.0**-f.decimals for f in figures if f.decimals > 0)
+def rounding_of(figures: list[Figure], rounded: bool = False) -> float:
+    """How far a sum can drift when its operands were rounded to the decimals they show (counts: 0,
+    unless the table's figures are rounded estimates, in thousands or millions)."""
+    return sum(0.5 * 10.0**-f.decimals for f in figures if f.decimals > 0 or rounded)
 
 
 def sum_relation(
@@ -126,7 +127,7 @@ def sum_relation(
     return relation(
         table, kind="sum", rule=rule, cell=total_ref, cells=(*refs, total_ref),
         found=(total.lo, total.hi), expected=_sum_interval(figures), rounded=total.rounding(),
-        tolerance=rounding_of([*figures, total]) if tolerance_parts else 0.0,
+        tolerance=rounding_of([*figures, total], table.rounded_units) if tolerance_parts else 0.0,
         facts={"total": total, "parts": figures, "left_out": _formula_gap(table, total_ref, refs), "unit": total.unit, **facts},
     )
 
@@ -149,8 +150,8 @@ def _natural_components(table: Table, total_col: Column) -> list[Column]:
 
 def _numeric(table: Table, reader: Reader) -> list[Column]:
     """Columns that can take part in a sum: counts and totals, not running numbers or years."""
-    rows = [r.index for r in table.rows]
-    return [c for c in table.columns_with("count", "total") if not hypotheses.id_like(reader.columns.column(c.index, rows, "all"))]
+    rows = hypotheses.sample([r.index for r in table.rows if r.kind == "body"])  # a running number shows in any few hundred rows
+    return [c for c in table.columns_with("count", "total") if not hypotheses.id_like(reader.columns.column(c.index, rows, "search"))]
 
 
 def _remember(table: Table, reading: hypotheses.Reading) -> None:
@@ -194,14 +195,7 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         natural = _natural_components(table, total_col)
         pool = sorted((c for c in numeric if c is not total_col), key=lambda c: abs(c.index - total_col.index))[: hypotheses.MAX_POOL]
         pool.sort(key=lambda c: c.index)
-        total_fig = figs.column(total_col.index, search, "search")
-        natural_at = tuple(i for i, c in enumerate(pool) if c in natural)
-        members, held, checked, chance = hypotheses.best_components(total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at)
-        components = [pool[i] for i in members]
-        if len(natural) > len(natural_at):  # wider than the search: the header's reading, weighed on its own
-            n_held, n_checked = hypotheses.sum_support(total_fig, [figs.column(c.index, search, "search") for c in natural])
-            if n_held >= held:
-                components, held, checked, chance = natural, n_held, n_checked, 0
+        components, held, checked, chance = _choose_components(table, figs, total_col, natural, pool, search)
         formula = _formula_reading(table, total_col, natural)
         if formula is not None:
             components, source = natural, "formula"
@@ -218,11 +212,12 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
                     held=held, checked=checked, why="no reading holds in enough rows", cell=_header_cell(table, total_col),
                 ))
             continue
-        if any(total_col in r.parts[1] and set(components) <= set(r.parts[1]) | {r.parts[0]} for r in kept):
+        if any(total_col in r.parts[1] and {c.index for c in components} <= {c.index for c in (*r.parts[1], r.parts[0])} for r in kept):
             continue  # a subtotal the kept reading already covers, read backwards
         rows = [r.index for r in table.rows if r.kind != "ratio"]
+        components = _with_sparse_parts(table, figs, total_col, components, pool, rows)
         held_all, checked_all = hypotheses.sum_support(
-            figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components]
+            figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components], table.rounded_units
         )
         if source == "arithmetic" and (
             not hypotheses.enough(held_all, checked_all, False)  # it held where the parts were large, not across the table
@@ -236,6 +231,53 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         _remember(table, reading)
         kept.append(reading)
     return kept
+
+
+def _choose_components(
+    table: Table, figs: hypotheses.TableFigures, total_col: Column, natural: list[Column], pool: list[Column], search: list[int]
+) -> tuple[list[Column], int, int, int]:
+    """The components the rows obey: the header's own (the counts under the Total's group, or
+    between it and the previous total) when they hold in enough rows, else the best subset."""
+    total_fig = figs.column(total_col.index, search, "search")
+    natural_at = tuple(i for i, c in enumerate(pool) if c in natural)
+    members, held, checked, chance = hypotheses.best_components(
+        total_fig, [figs.column(c.index, search, "search") for c in pool], natural_at, table.rounded_units
+    )
+    best = [pool[i] for i in members]
+    if natural and best != natural and total_col.role == "total":
+        n_held, n_checked = hypotheses.sum_support(total_fig, [figs.column(c.index, search, "search") for c in natural], table.rounded_units)
+        categories = hypotheses.unambiguous_sum(total_col, natural)
+        if n_held >= held or hypotheses.enough(n_held, n_checked, True, categories):
+            return natural, n_held, n_checked, 0
+    return best, held, checked, chance
+
+
+def _with_sparse_parts(
+    table: Table, figs: hypotheses.TableFigures, total_col: Column, components: list[Column], pool: list[Column], rows: list[int]
+) -> list[Column]:
+    """Add a column filled in only a few rows when it is exactly what those rows' totals are short
+    by (a "disaster" cause column, blank in 98 rows of 100): left out, it would fail every row it fills."""
+    total = figs.column(total_col.index, rows, "sums")
+    parts = [figs.column(c.index, rows, "sums") for c in components]
+    present = np.all([p.present for p in parts], axis=0) & total.present
+    short = total.value - np.sum([p.value for p in parts], axis=0)
+    failing = present & (np.abs(short) > 1e-9 * (1 + np.abs(total.value)))
+    if not failing.any():
+        return components
+    out = list(components)
+    for col in pool:
+        if col in out or col is total_col:
+            continue
+        extra = figs.column(col.index, rows, "sums")
+        filled = failing & extra.present
+        holding = present & ~failing
+        if (
+            filled.sum() >= 1 and not (failing & ~extra.present).any()
+            and np.all(np.abs(short[filled] - extra.value[filled]) <= 1e-9 * (1 + np.abs(total.value[filled])))
+            and not (holding & extra.present & (extra.value != 0)).any()  # blank or 0 wherever the sum holds
+        ):
+            out.append(col)
+    return sorted(out, key=lambda c: c.index)
 
 
 def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> bool | None:
@@ -311,7 +353,7 @@ def _span_support(table: Table, reader: Reader, total_row: Row, detail: list[Row
         if total is None or total.value == 0 or any(p is None for p in parts):
             continue
         checked += 1
-        tol = sum(0.5 * 10.0**-p.decimals for p in parts if p.decimals > 0) + (0.5 * 10.0**-total.decimals if total.decimals > 0 else 0)  # type: ignore[union-attr]
+        tol = rounding_of([*parts, total], table.rounded_units)  # type: ignore[list-item]
         lo, hi = _sum_interval(parts)  # type: ignore[arg-type]
         held += max(lo - total.hi, total.lo - hi, 0.0) <= tol + 1e-9 * (1 + abs(total.value))
     return held, checked
@@ -399,7 +441,9 @@ def of_which(table: Table, reader: Reader) -> Iterator[Relation]:
         said = all(CHILD_WORDS_RE.match(k.label) for k in kids)  # "of which: ..." says so; an indent only suggests it
         # part <= whole holds by chance in half the columns: an indent alone is confirmed only by exact sums
         weak = not said and len(kids) < 2
-        if checked == 0 or weak or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
+        if checked == 0:
+            continue
+        if weak or (not said and held < hypotheses.PROPOSED_MAJORITY * checked) or (table.not_additive and len(kids) >= 2):
             _remember(table, hypotheses.Reading(
                 "of_which", labels[parent].strip(), f'rows below "{labels[parent].strip()}" are its parts', "label",
                 held=held, checked=checked, why="its columns do not agree", cell=_label_cell(table, parent),
@@ -464,6 +508,8 @@ def _period_sources(table: Table, reader: Reader) -> list[tuple[str, Callable[[R
 
 def _per_day_readings(table: Table, reader: Reader) -> Iterator[tuple[Column, Column, Callable[[Row], Period | Days | None], hypotheses.Reading]]:
     """Which count over which period each "per day" column averages: the one its rows agree with."""
+    if not table.columns_with("per_day"):
+        return
     rows = [r for r in table.rows if r.kind != "ratio"]
     at = [r.index for r in rows]
     figs = reader.columns
@@ -538,31 +584,76 @@ def _count_for(table: Table, per_day: Column) -> Column | None:
     return totals[-1] if totals else (left[-1] if left else None)
 
 
-def _daily_rows(table: Table) -> list[Row] | None:
-    """The dated rows of a daily series, oldest first; None when the dates do not step by days."""
+def _daily_runs(table: Table) -> list[list[Row]] | None:
+    """The dated rows of a daily series, oldest first, as runs that never cross from one block of a
+    stacked table to the next (a Local Authority column, or a date that jumps back to restart);
+    None when the dates do not step by days."""
     dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
     if len(dated) < 2:
         return None
-    steps = [(b.date - a.date).days for a, b in itertools.pairwise(dated)]  # type: ignore[operator]
-    if sum(s == -1 for s in steps) > 0.5 * len(steps):  # newest first: read it oldest first
-        dated.reverse()
-        steps = [-s for s in reversed(steps)]
-    if sum(s == 1 for s in steps) < 0.5 * len(steps):
+    runs = _split_by_group(table, dated)
+    out = []
+    for run in runs:
+        steps = [(b.date - a.date).days for a, b in itertools.pairwise(run)]  # type: ignore[operator]
+        if steps and sum(s == -1 for s in steps) > 0.5 * len(steps):  # newest first: read it oldest first
+            run = run[::-1]
+        out.append(run)
+    steps = [(b.date - a.date).days for run in out for a, b in itertools.pairwise(run)]  # type: ignore[operator]
+    if not steps or sum(s == 1 for s in steps) < 0.5 * len(steps):
         return None
-    return dated
+    return out
+
+
+#: A date that jumps back more than this many days starts the next block of a stacked table; a
+#: date a few days out of order inside one series is still reported as out of order.
+RESTART_DAYS = 7
+
+
+def _split_by_group(table: Table, dated: list[Row]) -> list[list[Row]]:
+    """Dated rows cut where a text column's value changes (the block's name) or the dates restart."""
+    texts = [c for c in table.columns if c.role in ("label", "text")]
+    group = None
+    for col in texts:
+        values = [table.sheet.value(r.index, col.index) for r in dated]
+        if as_date(values[0]) is not None:
+            continue
+        changes = sum(a != b for a, b in itertools.pairwise(values))
+        if changes > 0 and len(set(map(str, values))) <= max(2, len(values) // 3):
+            group = col
+            break
+    runs: list[list[Row]] = [[dated[0]]]
+    for prev, cur in itertools.pairwise(dated):
+        restart = group is not None and table.sheet.value(prev.index, group.index) != table.sheet.value(cur.index, group.index)
+        if not restart and len(runs[-1]) >= 2:
+            direction = (runs[-1][-1].date - runs[-1][0].date).days  # type: ignore[operator]
+            step = (cur.date - prev.date).days  # type: ignore[operator]
+            restart = (direction > 0 and step < -RESTART_DAYS) or (direction < 0 and step > RESTART_DAYS)
+        if restart:
+            runs.append([cur])
+        else:
+            runs[-1].append(cur)
+    return runs
+
+
+def _consecutive_pairs(runs: list[list[Row]]) -> Iterator[tuple[Row, Row]]:
+    for run in runs:
+        yield from itertools.pairwise(run)
 
 
 def _pair_cumulative(table: Table, reader: Reader | None = None) -> list[tuple[Column, Column | None]]:
     """Each cumulative column with the change column its steps agree with (None: no change column does)."""
-    dated = _daily_rows(table)
+    runs = _daily_runs(table)
     cums = table.columns_with("cumulative")
     changes = table.columns_with("change", "per_day")
     if not cums and changes:  # no header says "cumulative": a rising count beside a change column may be one
         cums = [c for c in table.columns_with("count", "total") if _mostly_rising(table, c)]
-    if dated is None or reader is None:
+    if runs is None or reader is None:
         return [(cum, None) for cum in cums]
-    at = [r.index for r in dated]
-    consecutive = np.array([(b.date - a.date).days == 1 for a, b in itertools.pairwise(dated)])  # type: ignore[operator]
+    window = [r for run in runs for r in run][: 2 * hypotheses.SEARCH_ROWS]  # which change column: the first days tell
+    at = [r.index for r in window]
+    consecutive = np.array([(b.date - a.date).days == 1 for a, b in itertools.pairwise(window)])  # type: ignore[operator]
+    boundaries = {id(run[0]) for run in runs}
+    consecutive &= np.array([id(b) not in boundaries for b in window[1:]], dtype=bool)
     figs = reader.columns
     pairs: list[tuple[Column, Column | None]] = []
     pool = [c for c in table.columns_with("change", "per_day", "count", "total") if c not in cums]
@@ -602,14 +693,14 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
     Only a daily series is held to this: a table with a cumulative (or daily change) column whose
     dates mostly step by one day. A list of events that merely has a date column is not.
     """
-    dated = _daily_rows(table)
+    runs = _daily_runs(table)
     date_col = next((c for c in table.columns if c.role == "date"), None)
-    if dated is None or date_col is None:
+    if runs is None or date_col is None:
         return
     pairs = _pair_cumulative(table, reader)
     if not pairs:
         return
-    for prev, cur in itertools.pairwise(dated):
+    for prev, cur in _consecutive_pairs(runs):
         gap = (cur.date - prev.date).days  # type: ignore[operator]
         if gap != 1:
             refs = (cell_ref(prev.index, date_col.index), cell_ref(cur.index, date_col.index))
@@ -618,7 +709,7 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
                 facts={"prev": prev.date, "cur": cur.date, "rows": (prev.index + 1, cur.index + 1)},
             )
     for cum, change in pairs:
-        for prev, cur in itertools.pairwise(dated):
+        for prev, cur in _consecutive_pairs(runs):
             before, after = reader.figure(prev.index, cum.index), reader.figure(cur.index, cum.index)
             if before is None or after is None:
                 continue

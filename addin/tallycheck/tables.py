@@ -77,6 +77,13 @@ def says_not_additive(texts: Sequence[str]) -> str | None:
 
 
 
+#: Figures stated in thousands or millions are estimates rounded to that unit, parts and totals alike.
+UNITS_RE = re.compile(
+    r"'000|\(000s?\)|\b000s\b|\bthousands?\b|\bmillions?\b|[$£€]\s?(?:m|mn|bn|000)\b|\bin (?:thousands|millions)|\bтис\.|\bтыс\.",
+    re.I,
+)
+
+
 @dataclass
 class Column:
     index: int
@@ -122,6 +129,7 @@ class Table:
     missing: frozenset[float | str] = frozenset()  # declared missing-value codes (-999, "n/a"): no figure
     readings: list[Any] = field(default_factory=list)  # hypotheses.Reading: kept and rejected, for explain
     not_additive: str | None = None  # the note saying its figures need not add up
+    rounded_units: bool = False  # figures stated in thousands or millions ('000, $m): each rounded
 
     @cached_property
     def name(self) -> str:
@@ -322,6 +330,7 @@ def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict
 
 
 def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
+    name = name.replace("_", " ")  # new_positive_tests: words a program joined
     dates = numbers = parsed = texts = 0
     for v in values:  # one pass: a daily series' columns hold 100,000 values
         if isinstance(v, str):
@@ -408,6 +417,9 @@ def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before:
         title=(titles[0] if titles else (before[-1] if before else "")),
         header_rows=header_rows, columns=columns, rows=table_rows, label_col=label_col, notes=notes,
     )
+    header_text = [_header_text(sheet.value(r, c)) for r in header_rows for c in cols if sheet.value(r, c) is not None]
+    header_text += [v for _, cells in rows[:3] for v in cells.values() if isinstance(v, str)]  # a units row: $m | $m | ...
+    table.rounded_units = any(UNITS_RE.search(t) for t in (*before[-2:], *titles, *notes, *header_text))
     table.context = _context_of([*before, *titles, *notes])
     return table
 
