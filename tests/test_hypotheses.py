@@ -257,3 +257,63 @@ def test_explain_lists_the_readings_weighed_with_their_support(write_book):
     out = subprocess.run([sys.executable, "-m", "tallycheck", "explain", str(path)], capture_output=True, text=True).stdout
     assert any("Total = Killed + Wounded" in line and line.endswith("holds in 3 of 4 rows, kept (header)") for line in out.splitlines())
     assert flagged(check_workbook(path)) == {("S", "E5", "sum", "error")}
+
+
+def test_a_stacked_long_table_is_one_series_per_block(write_book):
+    # Public Health Wales layout: Local Authority | date (newest first) | new | cumulative, block after block
+    rows = [["Local Authority", "Specimen date", "Cases (new)", "Cumulative cases"]]
+    for area, start in (("Cardiff", 3297), ("Swansea", 4867), ("Newport", 2101)):
+        cumulative = start
+        for day in range(20, 0, -1):
+            new = 3 + day % 4
+            rows.append([area, date(2020, 12, day), new, cumulative])
+            cumulative -= new
+    rows[25][3] += 7  # Swansea, 16 Dec: the tally mistyped
+    report = check_workbook(write_book({"S": rows}))
+    # only the mistyped day, inside Swansea's block: no "dates out of order" or "falls" at the blocks' seams
+    assert {rule for _, _, rule in errors(report)} <= {"cumulative", "cumulative_falls"}
+    assert {cell for _, cell, _ in errors(report)} == {"D25", "D26"}
+
+
+def test_figures_in_thousands_allow_each_part_its_rounding(write_book):
+    rows = [["Table 6 Employment by state"], ["State", "Mining", "Manufacturing", "Construction", "Total"],
+            [None, "'000", "'000", "'000", "'000"]]
+    data = [("NSW", 41.6, 282.4, 371.0), ("Vic.", 12.3, 271.9, 322.8), ("Qld", 68.9, 171.0, 240.4), ("WA", 112.7, 92.1, 130.6),
+            ("SA", 11.5, 70.3, 71.9)]
+    for state, *parts in data:
+        rows.append([state, *(round(p) for p in parts), round(sum(parts))])  # each figure rounded on its own
+    rows[-1][4] += 9  # SA total mistyped
+    report = check_workbook(write_book({"S": rows}))
+    assert errors(report) == {("S", "E8", "sum")}
+
+
+def test_a_total_sums_the_columns_under_its_own_merged_header(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "T7"
+    ws.append(["Industry", "Capital expenditure", None, None, None, None, None])
+    ws.merge_cells("B1:E1")
+    ws.append([None, "Plant", "Dwellings", "Other", "Total", "Disposal of assets", "Net capital expenditure"])
+    for plant, dwell, other, disposal in ((4578, 1793, 9132, 3677), (4918, 1612, 6448, 3207), (5103, 1700, 7010, 3330),
+                                          (4411, 1588, 6120, 2995), (4702, 1655, 6804, 3108), (4999, 1720, 7222, 3400)):
+        total = plant + dwell + other
+        ws.append(["Agriculture", plant, dwell, other, total, disposal, total - disposal])
+    ws["E5"] = ws["E5"].value + 20  # one total mistyped: so is Net, computed from it
+    path = tmp_path / "capex.xlsx"
+    wb.save(path)
+    report = check_workbook(path)
+    assert ("T7", "E5", "sum") in errors(report)
+    assert all("Disposal" not in f.message.split("should equal")[1] for f in report.findings if f.cell == "E5")
+
+
+def test_a_cause_column_filled_in_few_rows_is_still_a_part(write_book):
+    rows = [["Ward", "Total", "Insurgency", "Clashes", "Disaster"]]
+    for i in range(30):
+        insurgency, clashes = 100 + (37 * i) % 101, 20 + (13 * i) % 29
+        disaster = 15 if i in (4, 17) else None
+        rows.append([f"W{i}", insurgency + clashes + (disaster or 0), insurgency, clashes, disaster])
+    rows[10][1] += 3  # one ward's total off
+    report = check_workbook(write_book({"S": rows}))
+    assert errors(report) == {("S", "B11", "sum")}

@@ -215,7 +215,8 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         if any(total_col in r.parts[1] and {c.index for c in components} <= {c.index for c in (*r.parts[1], r.parts[0])} for r in kept):
             continue  # a subtotal the kept reading already covers, read backwards
         rows = [r.index for r in table.rows if r.kind != "ratio"]
-        components = _with_sparse_parts(table, figs, total_col, components, pool, rows)
+        sparse = _sparse_parts(table, figs, total_col, components, pool, rows)
+        components = sorted([*components, *sparse], key=lambda c: c.index)
         held_all, checked_all = hypotheses.sum_support(
             figs.column(total_col.index, rows, "sums"), [figs.column(c.index, rows, "sums") for c in components], table.rounded_units
         )
@@ -227,6 +228,7 @@ def _column_sum_readings(table: Table, reader: Reader) -> list[hypotheses.Readin
         reading = hypotheses.Reading(
             "sum", total_col.name, f"{total_col.name} = {' + '.join(c.name for c in components)}", source,
             held=held_all, checked=checked_all, kept=True, parts=(total_col, tuple(components)),
+            extra={"sparse": {c.index for c in sparse}},
         )
         _remember(table, reading)
         kept.append(reading)
@@ -247,37 +249,38 @@ def _choose_components(
     if natural and best != natural and total_col.role == "total":
         n_held, n_checked = hypotheses.sum_support(total_fig, [figs.column(c.index, search, "search") for c in natural], table.rounded_units)
         categories = hypotheses.unambiguous_sum(total_col, natural)
-        if n_held >= held or hypotheses.enough(n_held, n_checked, True, categories):
+        if n_checked >= hypotheses.VOTING_ROWS and (n_held >= held or hypotheses.enough(n_held, n_checked, True, categories)):
             return natural, n_held, n_checked, 0
     return best, held, checked, chance
 
 
-def _with_sparse_parts(
+def _sparse_parts(
     table: Table, figs: hypotheses.TableFigures, total_col: Column, components: list[Column], pool: list[Column], rows: list[int]
 ) -> list[Column]:
-    """Add a column filled in only a few rows when it is exactly what those rows' totals are short
-    by (a "disaster" cause column, blank in 98 rows of 100): left out, it would fail every row it fills."""
+    """Columns filled in only a few rows that are exactly what those rows' totals are short by (a
+    "disaster" cause column, blank in 98 rows of 100): parts where filled, nothing where blank, as
+    the table's own arithmetic shows. Left out, they would fail every row they fill."""
     total = figs.column(total_col.index, rows, "sums")
     parts = [figs.column(c.index, rows, "sums") for c in components]
     present = np.all([p.present for p in parts], axis=0) & total.present
     short = total.value - np.sum([p.value for p in parts], axis=0)
     failing = present & (np.abs(short) > 1e-9 * (1 + np.abs(total.value)))
     if not failing.any():
-        return components
-    out = list(components)
+        return []
+    out: list[Column] = []
     for col in pool:
-        if col in out or col is total_col:
+        if col in components or col is total_col:
             continue
         extra = figs.column(col.index, rows, "sums")
         filled = failing & extra.present
         holding = present & ~failing
         if (
-            filled.sum() >= 1 and not (failing & ~extra.present).any()
+            filled.sum() >= 1
             and np.all(np.abs(short[filled] - extra.value[filled]) <= 1e-9 * (1 + np.abs(total.value[filled])))
             and not (holding & extra.present & (extra.value != 0)).any()  # blank or 0 wherever the sum holds
         ):
             out.append(col)
-    return sorted(out, key=lambda c: c.index)
+    return out
 
 
 def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> bool | None:
@@ -300,12 +303,13 @@ def column_sums(table: Table, reader: Reader) -> Iterator[Relation]:
             if row.kind == "ratio":
                 continue
             total = reader.figure(row.index, total_col.index)
-            parts = [(cell_ref(row.index, c.index), reader.figure(row.index, c.index)) for c in components]
-            if total is None or any(f is None for _, f in parts):
+            parts = [(c, cell_ref(row.index, c.index), reader.figure(row.index, c.index)) for c in components]
+            parts = [p for p in parts if not (p[2] is None and p[0].index in reading.extra.get("sparse", ()))]
+            if total is None or any(f is None for _, _, f in parts):
                 continue
             yield sum_relation(
-                table, "sum", total, cell_ref(row.index, total_col.index), parts,  # type: ignore[arg-type]
-                subject=total_col.name, names=[c.name for c in components], row_label=row.label,
+                table, "sum", total, cell_ref(row.index, total_col.index), [(ref, f) for _, ref, f in parts],  # type: ignore[misc]
+                subject=total_col.name, names=[c.name for c, _, _ in parts], row_label=row.label,
                 reading=reading.key(table), tolerance_parts=True,
             )
 

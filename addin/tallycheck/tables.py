@@ -84,6 +84,10 @@ UNITS_RE = re.compile(
 )
 
 
+#: A header cell that names a unit, not a figure: the name is the header above it.
+UNIT_ONLY_RE = re.compile(r"^\s*(?:'000|\(?000s?\)?|no\.?|number|n|%|per ?cent|[$£€]\s?(?:m|mn|bn|'?000)?|thousands?|millions?)\s*$", re.I)
+
+
 @dataclass
 class Column:
     index: int
@@ -323,6 +327,8 @@ def _header_names(sheet: Sheet, header_rows: list[int], cols: list[int]) -> dict
     for c in cols:
         parts = [grid[r].get(c, "") for r in header_rows]
         parts = [p for p in parts if p]
+        if len(parts) > 1 and UNIT_ONLY_RE.match(parts[-1]):  # "Yes" over "no." and "%": "Yes (no.)", "Yes (%)"
+            parts = [*parts[:-2], f"{parts[-2]} ({parts[-1]})"]
         name = parts[-1] if parts else ""
         group = parts[0] if len(parts) > 1 and parts[0] != name else ""
         out[c] = (name, group)
