@@ -44,6 +44,10 @@ def rgb_of(n: int) -> tuple[int, int, int]:
     return n & 0xFF, (n >> 8) & 0xFF, (n >> 16) & 0xFF
 
 
+class XlwingsError(Exception):
+    """xlwings.XlwingsError, raised where real xlwings raises it."""
+
+
 class XlError(str):
     """A cell error value (#DIV/0!, ...)."""
 
@@ -924,6 +928,12 @@ class FakeBook:
 
     @property
     def fullname(self) -> str:
+        """As xlwings': a web address (OneDrive, SharePoint, Teams) is mapped to a local sync folder,
+        and raises when none is found (xlwings.utils.fullname_url_to_local_path)."""
+        if "://" in self._fullname:
+            raise XlwingsError(
+                f"URL {self._fullname} not recognized as valid OneDrive/SharePoint link. See xlwings.org/error"
+            )
         return self._fullname
 
     @property

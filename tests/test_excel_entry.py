@@ -313,3 +313,14 @@ def test_record_through_the_addins_vba_where_python_cannot_reach_custom_xml() ->
     assert entry.clear_marks(book)["cleared"] == 1
     assert book._snapshot() == before
     assert "TallyRecordRead" in book.app.macro_calls
+
+
+def test_workbook_opened_from_sharepoint_is_checked_by_its_name() -> None:
+    """Book.fullname of a SharePoint/OneDrive book makes xlwings map the URL to a disk path (and raise)."""
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    book._fullname = "https://contoso.sharepoint.com/teams/Analysis/Shared%20Documents/missing-in-action.xlsx"
+    result = entry.validate_workbook(book)
+    assert result["ok"] and result["cells"] == 1, result
+    assert entry.show_checked(book)["ok"]
+    assert entry.clear_marks(book)["cleared"] == 1
