@@ -249,13 +249,15 @@ def project_wm(modules: Sequence[Module]) -> bytes:
     return bytes(out + b"\x00\x00")
 
 
-def vba_project(modules: Sequence[Module], project_id: str = "{5B7D1A6E-2C3B-4D1A-9E8F-7A6B5C4D3E2F}") -> bytes:
-    """The vbaProject.bin for these modules."""
+def vba_project(
+    modules: Sequence[Module], project_id: str = "{5B7D1A6E-2C3B-4D1A-9E8F-7A6B5C4D3E2F}", project: str = "VBAProject"
+) -> bytes:
+    """The vbaProject.bin for these modules, under this project name."""
     streams = {
-        "PROJECT": project_stream(modules, project_id),
+        "PROJECT": project_stream(modules, project_id, project),
         "PROJECTwm": project_wm(modules),
         "VBA/_VBA_PROJECT": struct.pack("<HHBH", 0x61CC, 0xFFFF, 0x00, 0x0003),
-        "VBA/dir": compress(dir_stream(modules)),
+        "VBA/dir": compress(dir_stream(modules, project)),
     }
     for m in modules:
         streams[f"VBA/{m.name}"] = compress(_mbcs(m.source))

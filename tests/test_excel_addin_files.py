@@ -39,7 +39,8 @@ BUILT = {"addin": build_addin.ADDIN, "template": build_addin.TEMPLATE}
 
 
 def vba_text(name: str) -> str:
-    return (build_addin.VBA / name).read_bytes().decode("cp1252")
+    """A module's text as the build puts it in the project (ours, or xlwings' with the changes)."""
+    return build_addin.read_source(name)
 
 
 def extracted(path: Path) -> dict[str, str]:
@@ -75,15 +76,44 @@ def test_files_hold_exactly_the_sources(which: str) -> None:
 
 
 def test_vendored_xlwings_module_is_upstream_plus_the_listed_changes() -> None:
+    """The add-in's xlwings module differs from the installed package's in the listed lines only."""
+    upstream = build_addin.upstream_source("xlwings.bas").split("\r\n")
+    ours = extracted(build_addin.ADDIN)["xlwings"].split("\r\n")
+    assert len(ours) == len(upstream)
+    changed = [(a, b) for a, b in zip(upstream, ours, strict=True) if a != b]
+    expected = sum(upstream_text.count(old) for upstream_text in ["\r\n".join(upstream)]
+                   for old, _ in build_addin.VENDOR_CHANGES)
+    assert len(changed) == expected == 5
+    for a, b in changed:
+        assert any(old.split("\r\n")[0] in a and new.split("\r\n")[0] in b for old, new in build_addin.VENDOR_CHANGES)
+    assert build_addin.upstream_source("Dictionary.cls").endswith(extracted(build_addin.ADDIN)["Dictionary"][-200:])
+    assert not (build_addin.VBA / "xlwings.bas").exists(), "xlwings' module is taken from the package, not kept here"
+
+
+def test_xlwings_pin_is_the_version_the_addin_carries() -> None:
+    """pyproject's xlwings pin = XLWINGS_VERSION = the version of the module inside the built add-in."""
+    import tomllib
+
+    from tallycheck.excel import XLWINGS_VERSION
+    from tallycheck.excel.install import vba_xlwings_version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    pins = {req for extra in ("excel", "dev") for req in project[extra] if req.startswith("xlwings")}
+    assert pins == {f"xlwings=={XLWINGS_VERSION}"}
+    for built in BUILT.values():
+        module = extracted(built)["xlwings"]
+        assert re.search(r"^'Version: ([\d.]+)", module, re.M).group(1) == XLWINGS_VERSION
+        assert f'Public Const XLWINGS_VERSION As String = "{XLWINGS_VERSION}"' in module
+        assert f'Lib "xlwings64-{XLWINGS_VERSION}.dll"' in module  # what the UDF server loads
+    assert vba_xlwings_version() == XLWINGS_VERSION
+
+
+def test_build_refuses_another_xlwings(monkeypatch) -> None:
     import xlwings
 
-    ours = vba_text("xlwings.bas")
-    version = re.search(r"'Version: ([\d.]+)", ours).group(1)
-    if version != xlwings.__version__:
-        pytest.skip(f"installed xlwings {xlwings.__version__}, vendored {version}")
-    upstream = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes().decode("cp1252")
-    assert build_addin.vendor(upstream) == ours
-    assert ours.count('"tallycheck"') == 1 and "myaddin" not in ours
+    monkeypatch.setattr(xlwings, "__version__", "0.99.0")
+    with pytest.raises(SystemExit, match=r"needs xlwings 0\.37\.8 \(pinned\), found 0\.99\.0"):
+        build_addin.build_addin()
 
 
 def test_addin_package_is_an_addin_with_the_ribbon() -> None:
@@ -228,6 +258,7 @@ def test_vba_project_is_a_valid_compound_file() -> None:
     assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000300")
     project = ole.openstream("PROJECT").read().decode("cp1252")
     assert "Module=TallyCheck" in project and "Class=Dictionary" in project and "Document=Sheet2/&H00000000" in project
+    assert 'Name="TallyCheck"' in project  # as the VBA editor and Disabled Items show it
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
@@ -238,7 +269,8 @@ def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
                    timeout=180)
     with zipfile.ZipFile(tmp_path / "t.ods") as z:
         modules = {n.rsplit("/", 1)[-1][:-4]: z.read(n).decode() for n in z.namelist()
-                   if n.startswith("Basic/VBAProject/") and not n.endswith("script-lb.xml")}
+                   if n.startswith("Basic/") and n.count("/") == 2 and not n.startswith("Basic/Standard/")
+                   and not n.endswith("-lb.xml")}
     assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "TallyCheck", "xlwings", "Dictionary"}
     assert 'moduleType="class"' in modules["Dictionary"] and 'moduleType="document"' in modules["Sheet1"]
     assert "Public Sub TallyValidateWorkbookRibbon(control As Object)" in modules["TallyCheck"]

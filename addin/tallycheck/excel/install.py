@@ -83,9 +83,9 @@ def packaged_addin() -> Path:
 
 def vba_xlwings_version() -> str:
     """The xlwings version of the VBA module inside the add-in."""
-    text = (Path(__file__).resolve().parent / "vba" / "xlwings.bas").read_text(encoding="cp1252")
-    m = re.search(r"'Version: ([\d.]+)", text)
-    return m.group(1) if m else "?"
+    from . import XLWINGS_VERSION
+
+    return XLWINGS_VERSION
 
 
 def read_config(path: Path) -> dict[str, str]:
