@@ -10,6 +10,11 @@ Cells behave as Excel's do where it matters here: typed text that looks like a n
 unless it starts with an apostrophe; a fill is a pattern with colours (``Range.color`` reads None
 for no fill); a note is rich text (a bold flag per character); a new sheet is activated.
 
+``FakeApp(mac=True)`` is Excel for Mac as xlwings sees it: ``.api`` is an AppleScript reference
+that knows none of Windows' object-model names (appscript raises AttributeError "Unknown property,
+element or command"), threaded comments raise NotImplementedError, and the add-in's VBA functions
+are reached with ``App.macro`` (lazy, as in xlwings: a missing macro fails when called).
+
 ``FakeBook.from_xlsx`` opens a workbook file the way Excel would show it (values, formulas,
 number formats, fills, notes, merged cells, custom XML parts); ``FakeBook.save_xlsx`` writes it
 back as Excel would save it, for the command line to read.
@@ -401,8 +406,6 @@ class ComWorkbook:
 
     @property
     def CustomXMLParts(self) -> ComCustomXMLParts:
-        if not self._book.com_custom_xml:  # as over Excel for Mac's AppleScript bridge
-            raise AttributeError("CustomXMLParts")
         return ComCustomXMLParts(self._book)
 
     @property
@@ -478,6 +481,20 @@ class ComApplication:
         return ComWindow(self._app)
 
 
+class AppleScriptReference:
+    """What ``.api`` is on a Mac: an appscript reference, which has none of COM's names."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"Unknown property, element or command: {name!r}")
+
+
+def _api(app: FakeApp, com: Any) -> Any:
+    return AppleScriptReference(type(com).__name__) if app.mac else com
+
+
 # -- xlwings side ---------------------------------------------------------------------------------------
 class FakeFont:
     def __init__(self, rng: FakeRange) -> None:
@@ -512,13 +529,14 @@ class FakeFont:
 
 
 class FakeNote:
-    def __init__(self, model: NoteModel, cell: Cell) -> None:
+    def __init__(self, model: NoteModel, cell: Cell, app: FakeApp) -> None:
         self._model = model
         self._cell = cell
+        self._app = app
 
     @property
     def api(self) -> ComComment:
-        return ComComment(self._model)
+        return _api(self._app, ComComment(self._model))
 
     @property
     def text(self) -> str:
@@ -596,7 +614,7 @@ class FakeRange:
 
     @property
     def api(self) -> ComRange:
-        return ComRange(self)
+        return _api(self.sheet.book.app, ComRange(self))
 
     # values and formulas
     def _read(self, cell: Cell) -> Any:
@@ -701,7 +719,7 @@ class FakeRange:
     @property
     def note(self) -> FakeNote | None:
         cell = self._cell(self.row, self.column)
-        return FakeNote(cell.note, cell) if cell.note is not None else None
+        return FakeNote(cell.note, cell, self.sheet.book.app) if cell.note is not None else None
 
     def add_note(self, text: str) -> FakeNote:
         if self.shape != (1, 1):
@@ -710,13 +728,20 @@ class FakeRange:
         if cell.note is not None:
             raise ValueError("This cell already has a note")
         cell.note = NoteModel([(ch, False) for ch in text], author="tallycheck user")
-        return FakeNote(cell.note, cell)
+        return FakeNote(cell.note, cell, self.sheet.book.app)
 
     @property
     def comment(self) -> FakeComment | None:
         if self.shape != (1, 1):
             raise ValueError("A comment location must be a single cell")
+        if self.sheet.book.app.mac:
+            raise NotImplementedError("Threaded comments are not available through Excel for Mac AppleScript")
         return FakeComment() if self._cell(self.row, self.column).threaded else None
+
+    def add_hyperlink(self, address: str, text_to_display: str | None = None, screen_tip: str | None = None) -> None:
+        for c in self._cells():
+            c.hyperlink = (address, "")
+            c.value, c.quote_prefix = text_to_display if text_to_display is not None else address, False
 
     # merged cells
     def _merge_of(self, r: int, c: int) -> tuple[int, int, int, int] | None:
@@ -757,7 +782,7 @@ class FakeSheet:
 
     @property
     def api(self) -> ComWorksheet:
-        return ComWorksheet(self)
+        return _api(self.book.app, ComWorksheet(self))
 
     def range(self, cell1: Any, cell2: Any = None) -> FakeRange:
         if cell2 is not None:
@@ -847,12 +872,14 @@ class FakeBooks:
 
 
 class FakeApp:
-    def __init__(self) -> None:
+    def __init__(self, mac: bool = False) -> None:
         self._books: list[FakeBook] = []
         self.alerts: list[tuple[str, str | None, str | None]] = []
         self.status_history: list[Any] = []
         self._status: Any = False
         self.screen_updating = True
+        self.enable_events = True
+        self.mac = mac
         self.addin_open = True
         self.macro_calls: list[str] = []
 
@@ -862,7 +889,7 @@ class FakeApp:
 
     @property
     def api(self) -> ComApplication:
-        return ComApplication(self)
+        return _api(self, ComApplication(self))
 
     @property
     def status_bar(self) -> Any:
@@ -874,11 +901,18 @@ class FakeApp:
         self.status_history.append(value)
 
     def macro(self, name: str) -> Any:
-        """The add-in's VBA record functions (TallyCheck.bas), as Application.Run would run them."""
-        addin, _, func = name.rpartition("!")
-        if addin != "'tallycheck.xlam'" or not self.addin_open:
-            raise RuntimeError(f"Cannot run the macro {name!r}")
-        return _vba_record_function(self, func)
+        """A VBA function as Application.Run runs it: found when called, not when named (as xlwings)."""
+        owner, _, func = name.rpartition("!")
+
+        def run(*args: Any) -> Any:
+            book = owner.strip("'")
+            carried = (book == "tallycheck.xlam" and self.addin_open) or any(
+                b.name == book and b.carries_macros for b in self._books)
+            if not carried:
+                raise RuntimeError(f"Cannot run the macro '{name}'. The macro may not be available in this workbook.")
+            return _vba_function(self, func)(*args)
+
+        return run
 
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:
@@ -886,8 +920,8 @@ class FakeApp:
         return "ok"
 
 
-def _vba_record_function(app: FakeApp, func: str) -> Any:
-    """TallyRecordRead / TallyRecordWrite of TallyCheck.bas, over the fake's parts."""
+def _vba_function(app: FakeApp, func: str) -> Any:
+    """TallyRecordRead / TallyRecordWrite / TallyProtection of TallyCheck.bas, over the fake's model."""
 
     def book(name: str) -> FakeBook:
         return next(b for b in app._books if b.name == name)
@@ -903,7 +937,11 @@ def _vba_record_function(app: FakeApp, func: str) -> Any:
             b.custom_xml.append(ComCustomXMLPart(b, xml))
         return True
 
-    functions = {"TallyRecordRead": read, "TallyRecordWrite": write}
+    def protection(book_name: str) -> str:
+        b = book(book_name)
+        return ("1" if b.protect_structure else "0") + "".join(f":{s.name}" for s in b._sheets if s.protected)
+
+    functions = {"TallyRecordRead": read, "TallyRecordWrite": write, "TallyProtection": protection}
     if func not in functions:
         raise RuntimeError(f"Cannot run the macro {func!r}")
     app.macro_calls.append(func)
@@ -920,7 +958,7 @@ class FakeBook:
         self._active: FakeSheet | None = None
         self.custom_xml: list[ComCustomXMLPart] = []
         self.protect_structure = False
-        self.com_custom_xml = True
+        self.carries_macros = False  # a workbook with TallyCheck.bas in it (the button template)
 
     @property
     def name(self) -> str:
@@ -942,7 +980,11 @@ class FakeBook:
 
     @property
     def api(self) -> ComWorkbook:
-        return ComWorkbook(self)
+        return _api(self.app, ComWorkbook(self))
+
+    def macro(self, name: str) -> Any:
+        """This workbook's own VBA function, as xlwings' Book.macro names it."""
+        return self.app.macro(f"'{self.name}'!{name}")
 
     # -- test helpers (not xlwings) --------------------------------------------------------------
     def _add_sheet(self, name: str) -> FakeSheet:

@@ -287,5 +287,6 @@ def test_record_macros_exist_in_the_vba() -> None:
     assert re.search(r"^Public Function TallyRecordRead\(bookName As String, ns As String\) As String", source, re.M)
     assert re.search(r"^Public Function TallyRecordWrite\(bookName As String, ns As String, xml As String\) As Boolean",
                      source, re.M)
-    assert set(xlapi.RECORD_MACROS) == {"TallyRecordRead", "TallyRecordWrite"}
+    assert re.search(r"^Public Function TallyProtection\(bookName As String\) As String", source, re.M)
+    assert set(xlapi.MAC_MACROS) == {"TallyRecordRead", "TallyRecordWrite", "TallyProtection"}
     assert build_addin.ADDIN.name == xlapi.ADDIN_BOOK

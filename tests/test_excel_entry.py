@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from excel_fake import XL_NONE, Cell, FakeBook, Fill, NoteModel
+from excel_fake import XL_NONE, XL_SOLID, Cell, FakeApp, FakeBook, Fill, NoteModel, parse_cell
 from lxml import etree
 from tallycheck import check_workbook
 from tallycheck.excel import entry
@@ -304,8 +304,7 @@ def test_excel_marked_file_cleared_from_the_command_line(tmp_path: Path) -> None
 def test_record_through_the_addins_vba_where_python_cannot_reach_custom_xml() -> None:
     """Excel for Mac: no CustomXMLParts over AppleScript; the add-in's VBA keeps the record."""
     path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
-    book = FakeBook.from_xlsx(path)
-    book.com_custom_xml = False
+    book = FakeBook.from_xlsx(path, FakeApp(mac=True))
     before = book._snapshot()
     assert entry.validate_workbook(book)["cells"] == 1
     assert len(book.custom_xml) == 1 and "TallyRecordWrite" in book.app.macro_calls
@@ -313,6 +312,70 @@ def test_record_through_the_addins_vba_where_python_cannot_reach_custom_xml() ->
     assert entry.clear_marks(book)["cleared"] == 1
     assert book._snapshot() == before
     assert "TallyRecordRead" in book.app.macro_calls
+
+
+def test_mac_marks_and_clears_every_example(example: Path) -> None:
+    """On a Mac (no Windows object-model names), Validate marks each finding and Clear restores all."""
+    book = FakeBook.from_xlsx(example, FakeApp(mac=True))
+    before = book._snapshot()
+    result = entry.validate_workbook(book)
+    assert result["ok"], result
+    windows = FakeBook.from_xlsx(example)
+    assert result["cells"] == entry.validate_workbook(windows)["cells"]
+    for f in result["findings"]:
+        cell = book.sheets[f.sheet].cells[parse_cell(f.cell)]
+        assert cell.fill.pattern == XL_SOLID and cell.note is not None and "tallycheck: " in cell.note.text
+    summary = book.sheets[result["summary_sheet"]] if result["cells"] else None
+    if summary is not None:
+        links = [c.hyperlink for c in summary.cells.values() if c.hyperlink]
+        assert len(links) == len(result["findings"]) and all(a.startswith("#") for a, _ in links)
+    cleared = entry.clear_marks(book)
+    assert cleared["ok"], cleared
+    assert book._snapshot() == before
+
+
+def test_mac_own_fill_comes_back_and_protection_is_seen() -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path, FakeApp(mac=True))
+    e7 = book.sheets["Losses"].cells[(7, 5)]
+    e7.fill = Fill(pattern=XL_SOLID, color=0x00FFFF)  # their own yellow
+    e7.note = NoteModel([(ch, False) for ch in "checked against the PDF"])
+    before = book._snapshot()
+    assert entry.validate_workbook(book)["cells"] == 1
+    assert e7.fill.color == 0xCEC7FF and e7.note.text.startswith("checked against the PDF\n\ntallycheck: error")
+    entry.clear_marks(book)
+    assert book._snapshot() == before
+    book.sheets["Losses"].protected = True
+    result = entry.validate_workbook(book)
+    assert not result["ok"] and "sheet 'Losses' is protected" in result["error"]
+    assert book._snapshot() == before
+    assert "TallyProtection" in book.app.macro_calls
+
+
+def test_fake_mac_refuses_windows_object_model_names() -> None:
+    """The fake's Mac mode fails as appscript does, so a Windows-only .api call cannot pass the tests."""
+    book = FakeBook.from_xlsx(next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx"), FakeApp(mac=True))
+    rng = book.sheets["Losses"].range("E7")
+    for probe in (lambda: rng.api.Interior, lambda: book.api.CustomXMLParts, lambda: book.sheets[0].api.ProtectContents,
+                  lambda: book.app.api.ActiveWindow):
+        with pytest.raises(AttributeError, match="Unknown property, element or command"):
+            probe()
+    with pytest.raises(NotImplementedError):
+        rng.comment  # noqa: B018
+
+
+def test_macros_are_looked_up_when_called_as_in_xlwings() -> None:
+    """App.macro never fails on lookup; a missing add-in fails at the call, then the workbook's own is used."""
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path, FakeApp(mac=True))
+    book.app.addin_open = False
+    missing = book.app.macro("'tallycheck.xlam'!TallyRecordRead")
+    with pytest.raises(RuntimeError, match="Cannot run the macro"):
+        missing("x", "y")
+    result = entry.validate_workbook(book)
+    assert not result["ok"] and "macro TallyRecordRead is not available" in result["error"]
+    book.carries_macros = True  # the button template carries TallyCheck.bas itself
+    assert entry.validate_workbook(book)["cells"] == 1
 
 
 def test_workbook_opened_from_sharepoint_is_checked_by_its_name() -> None:

@@ -125,3 +125,15 @@ Public Function TallyRecordWrite(bookName As String, ns As String, xml As String
     If Len(xml) > 0 Then Workbooks(bookName).CustomXMLParts.Add xml
     TallyRecordWrite = True
 End Function
+
+Public Function TallyProtection(bookName As String) As String
+    ' "1" or "0" (is the workbook structure protected), then ":" and each protected sheet's name
+    ' (":" cannot be in a sheet name). tallycheck.excel.xlapi.protected calls it on a Mac.
+    Dim wb As Workbook, sht As Worksheet, answer As String
+    Set wb = Workbooks(bookName)
+    If wb.ProtectStructure Then answer = "1" Else answer = "0"
+    For Each sht In wb.Worksheets
+        If sht.ProtectContents Then answer = answer & ":" & sht.Name
+    Next sht
+    TallyProtection = answer
+End Function
