@@ -148,14 +148,20 @@ def _coerce(text: str) -> Any:
 
 # -- COM side (what xlapi reaches through .api) -------------------------------------------------------
 class ComInterior:
-    def __init__(self, cells: list[Cell]) -> None:
+    def __init__(self, cells: list[Cell], app: FakeApp | None = None) -> None:
         self._cells = cells
+        self._app = app
+
+    def _changing(self) -> None:
+        if self._app is not None:
+            _change(self._app)
 
     def _get(self, attr: str) -> Any:
         values = {repr(getattr(c.fill, attr)) for c in self._cells}
         return getattr(self._cells[0].fill, attr) if len(values) == 1 else None
 
     def _set(self, attr: str, value: Any) -> None:
+        self._changing()
         for c in self._cells:
             setattr(c.fill, attr, value)
 
@@ -165,6 +171,7 @@ class ComInterior:
 
     @Pattern.setter
     def Pattern(self, v: int) -> None:
+        self._changing()
         self._set("pattern", v)
 
     @property
@@ -173,6 +180,7 @@ class ComInterior:
 
     @Color.setter
     def Color(self, v: int) -> None:
+        self._changing()
         for c in self._cells:
             c.fill.color, c.fill.theme, c.fill.tint = int(v), None, 0.0
             if c.fill.pattern == XL_NONE:
@@ -235,6 +243,7 @@ class ComHyperlinks:
 
     def Add(self, Anchor: Any, Address: str, SubAddress: str = "", ScreenTip: str = "",
             TextToDisplay: str = "") -> None:
+        _change(self._rng.sheet.book.app)
         for c in self._rng._cells():
             c.hyperlink = (Address, SubAddress)
             c.value, c.quote_prefix = TextToDisplay, False
@@ -269,7 +278,7 @@ class ComRange:
 
     @property
     def Interior(self) -> ComInterior:
-        return ComInterior(self._rng._cells())
+        return ComInterior(self._rng._cells(), self._rng.sheet.book.app)
 
     @property
     def Hyperlinks(self) -> ComHyperlinks:
@@ -371,6 +380,7 @@ class ComCustomXMLPart:
         self.NamespaceURI = etree.QName(root).namespace or ""
 
     def Delete(self) -> None:
+        _change(self._book.app)
         self._book.custom_xml.remove(self)
 
 
@@ -395,6 +405,7 @@ class ComCustomXMLParts:
 
     def Add(self, XML: str = "") -> ComCustomXMLPart:
         assert not XML.lstrip().startswith("<?xml"), "pass the document, not a declaration"
+        _change(self._book.app)
         part = ComCustomXMLPart(self._book, XML)
         self._book.custom_xml.append(part)
         return part
@@ -491,6 +502,13 @@ class AppleScriptReference:
         raise AttributeError(f"Unknown property, element or command: {name!r}")
 
 
+def _change(app: FakeApp) -> None:
+    """Count a change to the workbook; reject it as busy Excel does when its number is in fail_at."""
+    app.changes += 1
+    if app.changes in app.fail_at:
+        raise RuntimeError("(-2147418111, 'Call was rejected by callee.', None, None)")
+
+
 def _api(app: FakeApp, com: Any) -> Any:
     return AppleScriptReference(type(com).__name__) if app.mac else com
 
@@ -544,9 +562,11 @@ class FakeNote:
 
     @text.setter
     def text(self, value: str) -> None:
+        _change(self._app)
         self._model.chars = [(ch, False) for ch in value]
 
     def delete(self) -> None:
+        _change(self._app)
         self._cell.note = None
 
 
@@ -641,6 +661,7 @@ class FakeRange:
 
     @value.setter
     def value(self, data: Any) -> None:
+        _change(self.sheet.book.app)
         r1, c1, _, _ = self._areas[0]
         rows = data if isinstance(data, list) and data and isinstance(data[0], list) else [[data]]
         for i, row in enumerate(rows):
@@ -690,6 +711,7 @@ class FakeRange:
 
     @color.setter
     def color(self, color_or_rgb: Any) -> None:
+        _change(self.sheet.book.app)
         for c in self._cells():
             if color_or_rgb is None:
                 c.fill = Fill()
@@ -722,6 +744,7 @@ class FakeRange:
         return FakeNote(cell.note, cell, self.sheet.book.app) if cell.note is not None else None
 
     def add_note(self, text: str) -> FakeNote:
+        _change(self.sheet.book.app)
         if self.shape != (1, 1):
             raise ValueError("A note can only be added to a single cell")
         cell = self._cells()[0]
@@ -739,6 +762,7 @@ class FakeRange:
         return FakeComment() if self._cell(self.row, self.column).threaded else None
 
     def add_hyperlink(self, address: str, text_to_display: str | None = None, screen_tip: str | None = None) -> None:
+        _change(self.sheet.book.app)
         for c in self._cells():
             c.hyperlink = (address, "")
             c.value, c.quote_prefix = text_to_display if text_to_display is not None else address, False
@@ -807,10 +831,12 @@ class FakeSheet:
                                  max(r for r, _ in used), max(c for _, c in used))])
 
     def clear(self) -> None:
+        _change(self.book.app)
         self.cells.clear()
         self.merged.clear()
 
     def delete(self) -> None:
+        _change(self.book.app)
         self.book._sheets.remove(self)
         if self.book._active is self:
             self.book._active = self.book._sheets[0]
@@ -842,6 +868,7 @@ class FakeSheets:
         return self._book._active
 
     def add(self, name: str | None = None, before: FakeSheet | None = None, after: FakeSheet | None = None) -> FakeSheet:
+        _change(self._book.app)
         if name is not None and any(s.name.casefold() == name.casefold() for s in self._book._sheets):
             raise ValueError(f"Sheet named {name!r} already present in workbook")
         sheet = FakeSheet(self._book, name or f"Sheet{len(self._book._sheets) + 1}")
@@ -880,6 +907,8 @@ class FakeApp:
         self.screen_updating = True
         self.enable_events = True
         self.mac = mac
+        self.fail_at: set[int] = set()  # the n-th changes to the workbook are rejected (see _change)
+        self.changes = 0
         self.addin_open = True
         self.macro_calls: list[str] = []
 

@@ -387,3 +387,63 @@ def test_workbook_opened_from_sharepoint_is_checked_by_its_name() -> None:
     assert result["ok"] and result["cells"] == 1, result
     assert entry.show_checked(book)["ok"]
     assert entry.clear_marks(book)["cleared"] == 1
+
+
+def _changes_of_a_run(path: Path, mac: bool, rerun: bool) -> int:
+    book = FakeBook.from_xlsx(path, FakeApp(mac=mac))
+    if rerun:
+        entry.validate_workbook(book)
+    start = book.app.changes
+    entry.validate_workbook(book)
+    return book.app.changes - start
+
+
+@pytest.mark.parametrize("mac", [False, True], ids=["windows", "mac"])
+@pytest.mark.parametrize("rerun", [False, True], ids=["first-run", "re-run"])
+def test_a_run_failing_part_way_can_always_be_cleared(mac: bool, rerun: bool) -> None:
+    """Excel rejects the k-th change of a run (busy, 'Call was rejected by callee'), for every k:
+    the message says the run failed, and Clear marks gives back exactly the workbook that was opened."""
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    total = _changes_of_a_run(path, mac, rerun)
+    assert total > 8
+    for k in range(1, total + 1):
+        book = FakeBook.from_xlsx(path, FakeApp(mac=mac))
+        before = book._snapshot()
+        if rerun:
+            entry.validate_workbook(book)
+        book.app.fail_at = {book.app.changes + k}
+        result = entry.validate_workbook(book)
+        assert not result["ok"] and "Call was rejected by callee" in result["error"], k
+        book.app.fail_at = set()
+        cleared = entry.clear_marks(book)
+        assert cleared["ok"], (k, cleared)
+        assert book._snapshot() == before, k
+
+
+def test_when_excel_keeps_refusing_the_rollback_clear_still_restores(monkeypatch) -> None:
+    """The roll-back itself is refused too (Excel busy for a while): it is tried again, and what it
+    could not undo is recorded for Clear marks."""
+    monkeypatch.setattr("tallycheck.excel.target.PAUSE", 0)
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    total = _changes_of_a_run(path, False, False)
+    for k in range(1, total + 1):
+        book = FakeBook.from_xlsx(path)
+        before = book._snapshot()
+        book.app.fail_at = set(range(k, k + 6))
+        assert not entry.validate_workbook(book)["ok"]
+        book.app.fail_at = set()
+        assert entry.clear_marks(book)["ok"]
+        assert book._snapshot() == before, k
+
+
+def test_clear_failing_part_way_can_be_clicked_again() -> None:
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    for k in range(1, 12):
+        book = FakeBook.from_xlsx(path)
+        before = book._snapshot()
+        entry.validate_workbook(book)
+        book.app.fail_at = {book.app.changes + k}
+        entry.clear_marks(book)
+        book.app.fail_at = set()
+        assert entry.clear_marks(book)["ok"]
+        assert book._snapshot() == before, k

@@ -201,7 +201,11 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
         )
     _status(book, f"Tally Check: marking {len(findings)} finding(s) in {book.name}…")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    result = apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
+    try:
+        result = apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
+    except Exception:
+        target.roll_back(previous)  # never leave marks that Clear marks cannot remove
+        raise
     tables = len(report.tables)
     lines = [
         f"{_counts(report.errors, report.warnings)} in {tables} table{'s' if tables != 1 else ''} "
