@@ -447,3 +447,95 @@ def test_clear_failing_part_way_can_be_clicked_again() -> None:
         book.app.fail_at = set()
         assert entry.clear_marks(book)["ok"]
         assert book._snapshot() == before, k
+
+
+def test_a_second_click_while_a_run_holds_the_workbook_says_so() -> None:
+    """On a Mac RunPython returns at once, so a double-click starts a second Python on the same book."""
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    before = book._snapshot()
+    with entry._workbook_lock(book.name) as first:  # the first click's process, still marking
+        assert first
+        result = entry.validate_workbook(book)
+        assert not result["ok"] and result["busy"]
+        assert book.app.alerts[-1][0] == (
+            "Tally Check is already working on missing-in-action.xlsx. Wait for its message, then click again.")
+        assert entry.clear_marks(book)["busy"]
+        other = FakeBook.from_xlsx(next(p for p in EXAMPLES if p.name == "soviet-ww2-losses.xlsx"))
+        assert entry.validate_workbook(other)["ok"]  # the lock is per workbook
+    assert book._snapshot() == before
+    assert entry.validate_workbook(book)["ok"]  # released when the first run ends
+
+
+def test_the_lock_is_held_across_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys,time; from tallycheck.excel import entry\n"
+         "with entry._workbook_lock('missing-in-action.xlsx') as ok:\n print(ok, flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        book = FakeBook.from_xlsx(next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx"))
+        assert entry.validate_workbook(book)["busy"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert entry.validate_workbook(book)["ok"]  # the lock went with the process
+
+
+def test_events_and_screen_updating_are_off_while_marking(monkeypatch) -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+    seen = []
+    real = entry._validate
+
+    def spy(b, only):
+        seen.append((b.app.enable_events, b.app.screen_updating))
+        return real(b, only)
+
+    monkeypatch.setattr(entry, "_validate", spy)
+    entry.validate_workbook(book)
+    assert seen == [(False, False)]
+    assert book.app.enable_events is True and book.app.screen_updating is True
+
+
+def _runpython_command(action: str) -> str:
+    """The command line's Python as xlwings' ExecuteWindows builds it around TallyPythonCommand."""
+    from test_excel_addin_files import _python_command
+
+    return 'import xlwings.utils;xlwings.utils.prepare_sys_path("false;x.xlsx;tallycheck.xlam;;;;"); ' + _python_command(action)
+
+
+def test_no_workbook_found_is_a_sentence_on_stderr_and_exit_1(tmp_path: Path) -> None:
+    """RunPython shows the log only for a non-zero exit: a workbook that cannot be found must not pass silently."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-B", "-c", _runpython_command("validate_workbook"),
+                          '--wb="book=1.xlsx"', "--from_xl=1"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith("Tally Check could not validate the workbook: the workbook was not found (")
+    assert "Details were written to" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_message_box_that_fails_is_reported_to_runpython(monkeypatch) -> None:
+    path = next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx")
+    book = FakeBook.from_xlsx(path)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Call was rejected by callee.")
+
+    monkeypatch.setattr(book.app, "alert", refuse)
+    monkeypatch.setattr(entry, "caller_book", lambda: book)
+    book.sheets["Losses"].protected = True
+    monkeypatch.setattr("sys.argv", ["-c", "--wb=missing-in-action.xlsx", "--from_xl=1"])
+    with pytest.raises(SystemExit) as stop:
+        entry.run("validate_workbook")
+    assert stop.value.code == 1
+    monkeypatch.setattr("sys.argv", ["udf-server"])  # xlwings' UDF server: no process to exit, raise instead
+    with pytest.raises(RuntimeError, match="sheet 'Losses' is protected"):
+        entry.run("validate_workbook")
+    with pytest.raises(RuntimeError, match="Unknown Tally Check action 'nonsense'"):
+        entry.run("nonsense")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 TITLE = "Tally Check"
@@ -29,12 +29,33 @@ class Stop(Exception):
 
 
 def run(action: str) -> bool:
-    """Run one button's action by name (what the VBA calls); True when the action exists."""
-    if action not in ACTIONS:
-        _alert(None, f"Unknown Tally Check action {action!r}.", critical=True)
-        return True
-    globals()[action]()
+    """Run one button's action by name (what the VBA calls); True when it ran.
+
+    A failure Excel could not be told about in a message box (no workbook found, the message box
+    itself failing) goes to stderr with a non-zero exit: RunPython then shows stderr in its own
+    error box, on Windows and on a Mac. Under xlwings' UDF server (no process to exit) it is raised.
+    """
+    try:
+        if action not in ACTIONS:
+            raise Stop(f"Unknown Tally Check action {action!r}: the add-in and tallycheck do not match; "
+                       "run 'tallycheck addin install' again.")
+        result = globals()[action]()
+    except BaseException as exc:  # a bug in the plumbing itself: still a sentence, never silence
+        log = _log(exc)
+        result = {"ok": False, "shown": False, "error": f"Tally Check could not start: {exc}" + _details(log)}
+    if not result.get("ok") and not result.get("shown", True):
+        _unshown(result["error"])
     return True
+
+
+def _unshown(sentence: str) -> None:
+    import sys
+
+    if "--from_xl=1" in sys.argv:  # a process RunPython started: it shows stderr when we exit 1
+        sys.stderr.write(sentence + "\n")
+        sys.stderr.flush()
+        raise SystemExit(1)
+    raise RuntimeError(sentence)
 
 
 # -- the buttons -----------------------------------------------------------------------------------
@@ -77,12 +98,18 @@ def caller_book() -> Any:
     return book
 
 
-def _alert(book: Any, text: str, *, critical: bool = False) -> None:
+def _alert(book: Any, text: str, *, critical: bool = False) -> bool:
+    """A message box; False if Excel could not show it."""
     if book is None:
-        return
+        return False
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 1].rsplit("\n", 1)[0] + "\n…"
-    book.app.alert(text, title=TITLE, mode="critical" if critical else "info")
+    try:
+        book.app.alert(text, title=TITLE, mode="critical" if critical else "info")
+    except Exception as exc:
+        _log(exc)
+        return False
+    return True
 
 
 def _status(book: Any, text: str | bool) -> None:
@@ -90,27 +117,55 @@ def _status(book: Any, text: str | bool) -> None:
         book.app.status_bar = text
 
 
+def _details(log: str | None) -> str:
+    return f"\n\nDetails were written to {log}" if log else ""
+
+
+def _lost(what: str, reason: str, exc: BaseException | None = None) -> dict[str, Any]:
+    """No workbook to talk to: the sentence goes back to RunPython (see run)."""
+    log = _log(exc) if exc is not None else _log_text(reason)
+    return {"ok": False, "shown": False, "error": f"Tally Check could not {what}: {reason}{_details(log)}"}
+
+
 def _guarded(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """Run an action with feedback: status bar while running, a message box at the end."""
+    """Run an action with feedback: status bar while running, a message box at the end.
+
+    One run per workbook at a time (a second click while one runs, which on a Mac starts a second
+    Python at once, is told so); Excel's screen updating and events are off while it runs.
+    """
     try:
         book = book if book is not None else caller_book()
     except Exception as exc:
-        _log(exc)
-        return {"ok": False, "error": f"Tally Check could not find the workbook to {what}: {exc}"}
+        return _lost(what, f"the workbook was not found ({type(exc).__name__}: {exc}).", exc)
     if book is None:
-        return {"ok": False, "error": "no workbook is open"}
+        return _lost(what, "no workbook is open.")
     try:
-        book.name  # noqa: B018 - the add-in alone is open: there is no active workbook
-    except Exception:
-        return {"ok": False, "error": "no workbook is open"}
+        name = str(book.name)
+    except Exception as exc:  # the add-in alone is open: there is no active workbook
+        return _lost(what, "no workbook is open.", exc)
+    with _workbook_lock(name) as locked:
+        if not locked:
+            result: dict[str, Any] = {
+                "ok": False, "busy": True,
+                "error": f"Tally Check is already working on {name}. Wait for its message, then click again.",
+            }
+        else:
+            result = _run_quietly(what, book, action)
+    message = result.get("message") or result.get("error")
+    if message:
+        result["shown"] = _alert(book, message, critical=not result["ok"])
+    return result
+
+
+def _run_quietly(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The action with screen updating and events off, its failure as a sentence."""
     started = time.perf_counter()
     app = book.app
-    screen = None
-    try:
-        screen = app.screen_updating
-        app.screen_updating = False
-    except Exception:
-        screen = None
+    saved = {}
+    for setting in ("screen_updating", "enable_events"):  # the analyst's own event macros stay quiet
+        with contextlib.suppress(Exception):
+            saved[setting] = getattr(app, setting)
+            setattr(app, setting, False)
     try:
         _status(book, f"Tally Check: working on {book.name}…")
         result = action(book)
@@ -121,33 +176,77 @@ def _guarded(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) -> d
         from ..grid import WorkbookError
         from ..marks.errors import MarkError
 
-        if isinstance(exc, (MarkError, WorkbookError)):
-            reason = exc.reason
-        else:
-            log = _log(exc)
-            reason = f"{type(exc).__name__}: {exc}" + (f"\n\nDetails were written to {log}" if log else "")
-        result = {"ok": False, "error": f"Tally Check could not {what}.\n\n{reason}"}
+        log = _log(exc)
+        reason = exc.reason if isinstance(exc, (MarkError, WorkbookError)) else f"{type(exc).__name__}: {exc}"
+        result = {"ok": False, "error": f"Tally Check could not {what}.\n\n{reason}{_details(log)}"}
     finally:
-        if screen is not None:
+        for setting, value in saved.items():
             with contextlib.suppress(Exception):
-                app.screen_updating = screen
+                setattr(app, setting, value)
         _status(book, False)
     result["seconds"] = round(time.perf_counter() - started, 3)
-    message = result.get("message") or result.get("error")
-    if message:
-        _alert(book, message, critical=not result["ok"])
     return result
+
+
+@contextlib.contextmanager
+def _workbook_lock(name: str) -> Iterator[bool]:
+    """An OS lock on a file named after the workbook: yields False if another run holds it.
+
+    The operating system releases it when the process ends, however it ends, so a crash never
+    leaves a workbook locked.
+    """
+    import hashlib
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    digest = hashlib.sha1(name.casefold().encode("utf-8")).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"tallycheck-{digest}.lock"
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - held for the whole run
+    except OSError:
+        yield True  # no temporary folder to lock in: run unguarded rather than not at all
+        return
+    locked = False
+    try:
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
+        except OSError:
+            pass
+        yield locked
+    finally:
+        if locked and sys.platform == "win32":
+            import msvcrt
+
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        handle.close()  # closing the file releases a POSIX lock
 
 
 def _log(exc: BaseException) -> str | None:
     """Write the traceback where a developer can find it; return the path."""
-    import tempfile
     import traceback
+
+    return _log_text("".join(traceback.format_exception(exc)))
+
+
+def _log_text(text: str) -> str | None:
+    import tempfile
     from pathlib import Path
 
     try:
         path = Path(tempfile.gettempdir()) / "tallycheck-excel-error.log"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         return str(path)
     except OSError:
         return None
