@@ -181,6 +181,8 @@ BUTTONS = (
     ("TallyShowSummary", "Show summary"),
     ("TallyClearMarks", "Clear marks"),
     ("TallyShowChecked", "What is checked"),
+    ("TallyPreviousFinding", "Previous finding"),
+    ("TallyNextFinding", "Next finding"),
 )
 ABOUT = (
     "Tally Check",
@@ -191,6 +193,7 @@ ABOUT = (
     "Validate this sheet: the same for the active sheet only.",
     "Show summary: go to the tallycheck sheet. Clear marks: remove every fill, note and sheet added.",
     "What is checked: the tables and relations Tally Check finds.",
+    "Previous finding / Next finding: select the marked cells one after the other, across sheets.",
     "",
     "Needs Python with tallycheck installed; run 'tallycheck addin install' once in a terminal.",
     "Save this workbook as a macro-enabled workbook (.xlsm) to keep the buttons.",

@@ -761,6 +761,11 @@ class FakeRange:
             raise NotImplementedError("Threaded comments are not available through Excel for Mac AppleScript")
         return FakeComment() if self._cell(self.row, self.column).threaded else None
 
+    def select(self) -> None:
+        if self.sheet.book._active is not self.sheet:
+            raise RuntimeError("Select method of Range class failed")  # as Excel: only on the active sheet
+        self.sheet._selected = self
+
     def add_hyperlink(self, address: str, text_to_display: str | None = None, screen_tip: str | None = None) -> None:
         _change(self.sheet.book.app)
         for c in self._cells():
@@ -795,6 +800,7 @@ class FakeSheet:
         self.frozen: tuple[int, int] | None = None
         self.split_row = 0
         self.split_col = 0
+        self._selected: FakeRange | None = None
 
     @property
     def name(self) -> str:
@@ -915,6 +921,12 @@ class FakeApp:
     @property
     def books(self) -> FakeBooks:
         return FakeBooks(self)
+
+    @property
+    def selection(self) -> FakeRange | None:
+        """The selected range of the active sheet (A1 until something is selected)."""
+        sheet = self.books.active.sheets.active
+        return sheet._selected or sheet.range("A1")
 
     @property
     def api(self) -> ComApplication:

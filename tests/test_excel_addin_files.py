@@ -151,22 +151,42 @@ def _python_command(action: str) -> str:
     return "".join(out)
 
 
+#: Ribbon buttons that are VBA only (no Python to run): what each one's Sub calls.
+VBA_ONLY = {"TallyRestartPythonRibbon": "TallyRestartPython"}
+
+
 def test_every_ribbon_button_calls_an_entry_point() -> None:
     from tallycheck.excel import entry
 
     ui = etree.fromstring((build_addin.VBA / build_addin.RIBBON).read_bytes())
     buttons = list(ui.iter(f"{UI}button"))
     labels = {b.get("label") for b in buttons}
-    assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked"}
+    assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked",
+                      "Previous finding", "Next finding", "Restart Python"}
     subs = _public_subs(vba_text("TallyCheck.bas"))
     seen = set()
     for button in buttons:
         params, body = subs[button.get("onAction")]
         assert params == "control As Object"  # the IRibbonControl Excel passes
+        if button.get("onAction") in VBA_ONLY:
+            assert body.strip() == VBA_ONLY[button.get("onAction")]
+            assert "KillPy" in subs[body.strip()][1]  # xlwings' own way to stop the UDF server's Python
+            continue
         action = re.fullmatch(r'\s*TallyRun "(\w+)"\s*', body).group(1)
         assert action in entry.ACTIONS and callable(getattr(entry, action))
         seen.add(action)
     assert seen == set(entry.ACTIONS)
+
+
+def test_keytips_reach_every_button_with_distinct_keys() -> None:
+    """Alt, T, C opens the tab; one letter per button (customUI: keytip is 1 to 3 characters)."""
+    ui = etree.fromstring((build_addin.VBA / build_addin.RIBBON).read_bytes())
+    assert next(ui.iter(f"{UI}tab")).get("keytip") == "TC"
+    tips = [b.get("keytip") for b in ui.iter(f"{UI}button")]
+    assert all(t and 1 <= len(t) <= 3 and t.isalnum() and t.isupper() for t in tips)
+    assert len(set(tips)) == len(tips)
+    ids = [el.get("id") for el in ui.iter() if el.get("id")]
+    assert len(set(ids)) == len(ids)
 
 
 def test_every_template_button_runs_a_macro_of_the_project() -> None:

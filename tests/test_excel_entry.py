@@ -279,7 +279,8 @@ def test_file_marks_cleared_with_the_button(tmp_path: Path) -> None:
 
 
 def test_run_dispatches_by_name() -> None:
-    assert set(entry.ACTIONS) == {"validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked"}
+    assert set(entry.ACTIONS) == {"validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked",
+                                  "next_finding", "previous_finding"}
     for action in entry.ACTIONS:
         assert callable(getattr(entry, action))
 
@@ -539,3 +540,26 @@ def test_a_message_box_that_fails_is_reported_to_runpython(monkeypatch) -> None:
         entry.run("validate_workbook")
     with pytest.raises(RuntimeError, match="Unknown Tally Check action 'nonsense'"):
         entry.run("nonsense")
+
+
+@pytest.mark.parametrize("mac", [False, True], ids=["windows", "mac"])
+def test_next_and_previous_finding_walk_the_marked_cells_across_sheets(mac: bool) -> None:
+    path = next(p for p in EXAMPLES if p.name == "soviet-ww2-losses.xlsx")
+    book = FakeBook.from_xlsx(path, FakeApp(mac=mac))
+    assert "Validate workbook" in entry.next_finding(book)["error"]
+    result = entry.validate_workbook(book)
+    order = {s.name: i for i, s in enumerate(book.sheets)}
+    marked = sorted({(order[f.sheet], *parse_cell(f.cell)): f"{f.sheet}!{f.cell}" for f in result["findings"]}.items())
+    expected = [where for _, where in marked]
+    assert len(expected) >= 2
+    book.sheets[0].activate()
+    walked = [entry.next_finding(book)["cell"] for _ in range(len(expected) + 1)]
+    assert walked == [*expected, expected[0]]  # wraps round after the last
+    selection = book.app.selection
+    assert f"{selection.sheet.name}!{selection.address.replace('$', '')}" == expected[0]
+    assert book.app.status_bar.startswith(f"Tally Check: finding 1 of {len(expected)}, {expected[0]} (")
+    back = [entry.previous_finding(book)["cell"] for _ in range(len(expected))]
+    assert back == expected[::-1]  # from the first, back round to the last, then down to the first
+    before = book._snapshot()
+    entry.next_finding(book)
+    assert book._snapshot() == before and not [a for a in book.app.alerts if "finding 1 of" in a[0]]

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 TITLE = "Tally Check"
-ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked")
+ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked", "next_finding",
+           "previous_finding")
 _MAX_MESSAGE = 1000  # a message box shows about this much before it gets unwieldy
 
 
@@ -85,6 +86,16 @@ def show_summary(book: Any = None) -> dict[str, Any]:
 def show_checked(book: Any = None) -> dict[str, Any]:
     """Say which tables and relations Tally Check finds in the workbook (changes nothing)."""
     return _guarded("list what is checked", book, _show_checked)
+
+
+def next_finding(book: Any = None) -> dict[str, Any]:
+    """Select the next marked cell after the selection, across sheets, wrapping round."""
+    return _guarded("go to the next finding", book, lambda b: _step(b, 1))
+
+
+def previous_finding(book: Any = None) -> dict[str, Any]:
+    """Select the marked cell before the selection, across sheets, wrapping round."""
+    return _guarded("go to the previous finding", book, lambda b: _step(b, -1))
 
 
 # -- plumbing --------------------------------------------------------------------------------------
@@ -154,6 +165,8 @@ def _guarded(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) -> d
     message = result.get("message") or result.get("error")
     if message:
         result["shown"] = _alert(book, message, critical=not result["ok"])
+    if result.get("status"):  # a word that needs no message box (where the selection went)
+        _status(book, result["status"])
     return result
 
 
@@ -391,3 +404,32 @@ def _show_checked(book: Any) -> dict[str, Any]:
     )
     return {"message": head + "\n\n" + describe(report), "tables": len(report.tables), "relations": relations,
             "report": report}
+
+
+def _step(book: Any, direction: int) -> dict[str, Any]:
+    """Move the selection to the neighbouring marked cell in (sheet, row, column) order."""
+    from ..marks.refs import parse_a1
+    from .target import XlwingsTarget
+
+    record = XlwingsTarget(book).read_record()
+    order = {s.name: i for i, s in enumerate(book.sheets)}
+    cells = sorted(
+        {(order[c.sheet], *parse_a1(c.cell)): c for c in (record.cells if record else []) if c.sheet in order}.items()
+    )
+    if not cells:
+        raise Stop(f"There are no Tally Check marks in {book.name} to go to: click 'Validate workbook' first.")
+    here = (-1, 0, 0) if direction > 0 else (len(order), 0, 0)
+    try:
+        selection = book.app.selection
+        here = (order[selection.sheet.name], selection.row, selection.column)
+    except Exception:  # no cell selected (a chart, another book): start from the first or the last
+        pass
+    later = [i for i, (key, _) in enumerate(cells) if (key > here if direction > 0 else key < here)]
+    index = (later[0] if later else 0) if direction > 0 else (later[-1] if later else len(cells) - 1)
+    _, cell = cells[index]
+    sheet = book.sheets[cell.sheet]
+    sheet.activate()
+    sheet.range(cell.cell).select()
+    where = f"{cell.sheet}!{cell.cell}"
+    return {"cell": where, "index": index + 1, "of": len(cells),
+            "status": f"Tally Check: finding {index + 1} of {len(cells)}, {where} ({cell.severity})"}

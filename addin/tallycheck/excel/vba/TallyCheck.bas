@@ -33,6 +33,18 @@ Public Sub TallyShowCheckedRibbon(control As Object)
     TallyRun "show_checked"
 End Sub
 
+Public Sub TallyNextFindingRibbon(control As Object)
+    TallyRun "next_finding"
+End Sub
+
+Public Sub TallyPreviousFindingRibbon(control As Object)
+    TallyRun "previous_finding"
+End Sub
+
+Public Sub TallyRestartPythonRibbon(control As Object)
+    TallyRestartPython
+End Sub
+
 ' ---- Button macros (the template's buttons; also in Alt+F8 / Developer > Macros).
 Public Sub TallyValidateWorkbook()
     TallyRun "validate_workbook"
@@ -54,6 +66,32 @@ Public Sub TallyShowChecked()
     TallyRun "show_checked"
 End Sub
 
+Public Sub TallyNextFinding()
+    TallyRun "next_finding"
+End Sub
+
+Public Sub TallyPreviousFinding()
+    TallyRun "previous_finding"
+End Sub
+
+Public Sub TallyRestartPython()
+    ' Stop the Python that xlwings' UDF server keeps running (tallycheck addin install --server), so
+    ' that the next click runs the tallycheck installed now. Without the server there is none.
+    #If Mac Then
+        MsgBox "On a Mac every click starts Python afresh: there is nothing to restart.", vbInformation, TITLE
+    #Else
+        If LCase(GetConfig("USE UDF SERVER", "False")) = "true" Then
+            KillPy
+            MsgBox "Python was stopped; the next click starts it again with the tallycheck installed now.", _
+                   vbInformation, TITLE
+        Else
+            MsgBox "Tally Check starts Python afresh on every click, so there is nothing to restart " & _
+                   "(a Python that stays running between clicks: tallycheck addin install --server).", _
+                   vbInformation, TITLE
+        End If
+    #End If
+End Sub
+
 ' ---- Plumbing.
 Private Function TallyPythonCommand(action As String) As String
     ' The Python that RunPython runs: tallycheck.excel.entry.run(action), or, when the configured
@@ -70,7 +108,16 @@ Public Sub TallyRun(action As String)
     Dim interpreter As String
 
     If ActiveWorkbook Is Nothing Then
-        MsgBox "Open the workbook to check first.", vbInformation, TITLE
+        #If Mac Then
+            MsgBox "Open the workbook to check first.", vbInformation, TITLE
+        #Else
+            If Application.ProtectedViewWindows.Count > 0 Then
+                MsgBox "This workbook is open in Protected View: click Enable Editing in the yellow bar " & _
+                       "at the top first, then click again.", vbInformation, TITLE
+            Else
+                MsgBox "Open the workbook to check first.", vbInformation, TITLE
+            End If
+        #End If
         Exit Sub
     End If
     interpreter = TallyInterpreter()
@@ -90,13 +137,18 @@ Public Sub TallyRun(action As String)
 End Sub
 
 Private Function TallyInterpreter() As String
-    ' The configured interpreter, if it exists: INTERPRETER_WIN / INTERPRETER_MAC from the
-    ' tallycheck.conf sheet, a tallycheck.conf file beside the workbook, or the user's config file.
+    ' The configured interpreter, if it exists: INTERPRETER_WIN / INTERPRETER_MAC from the user's
+    ' config file (the only place the add-in reads settings from: never the workbook being checked),
+    ' or "python" in the conda environment of CONDA PATH / CONDA ENV, which RunPython activates.
     Dim interpreter As String
     #If Mac Then
         interpreter = GetConfig("INTERPRETER_MAC", "")
     #Else
         interpreter = GetConfig("INTERPRETER_WIN", "")
+        If interpreter = "" And GetConfig("CONDA PATH", "") <> "" And GetConfig("CONDA ENV", "") <> "" Then
+            TallyInterpreter = "python"
+            Exit Function
+        End If
     #End If
     If interpreter = "" Then interpreter = GetConfig("INTERPRETER", "")
     If interpreter = "" Then Exit Function
