@@ -151,8 +151,8 @@ def _python_command(action: str) -> str:
     return "".join(out)
 
 
-#: Ribbon buttons that are VBA only (no Python to run): what each one's Sub calls.
-VBA_ONLY = {"TallyRestartPythonRibbon": "TallyRestartPython"}
+#: Ribbon buttons that are VBA only (no Python to run): the Sub their tag leads to.
+VBA_ONLY = {"restart_python": "TallyRestartPython"}
 
 
 def test_every_ribbon_button_calls_an_entry_point() -> None:
@@ -164,18 +164,17 @@ def test_every_ribbon_button_calls_an_entry_point() -> None:
     assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked",
                       "Previous finding", "Next finding", "Restart Python"}
     subs = _public_subs(vba_text("TallyCheck.bas"))
-    seen = set()
-    for button in buttons:
-        params, body = subs[button.get("onAction")]
-        assert params == "control As Object"  # the IRibbonControl Excel passes
-        if button.get("onAction") in VBA_ONLY:
-            assert body.strip() == VBA_ONLY[button.get("onAction")]
-            assert "KillPy" in subs[body.strip()][1]  # xlwings' own way to stop the UDF server's Python
-            continue
-        action = re.fullmatch(r'\s*TallyRun "(\w+)"\s*', body).group(1)
-        assert action in entry.ACTIONS and callable(getattr(entry, action))
-        seen.add(action)
-    assert seen == set(entry.ACTIONS)
+    assert {b.get("onAction") for b in buttons} == {"TallyRibbon"}
+    params, body = subs["TallyRibbon"]
+    assert params == "control As Object"  # the IRibbonControl Excel passes
+    # The callback: the VBA-only tags to their Sub, every other tag to TallyRun.
+    assert re.fullmatch(r'\s*If control\.Tag = "restart_python" Then\s+TallyRestartPython\s+Else\s+'
+                        r"TallyRun control\.Tag\s+End If\s*", body)
+    assert "KillPy" in subs[VBA_ONLY["restart_python"]][1]  # xlwings' own way to stop the UDF server's Python
+    tags = [b.get("tag") for b in buttons]
+    assert len(set(tags)) == len(tags)
+    assert set(tags) - set(VBA_ONLY) == set(entry.ACTIONS)
+    assert all(callable(getattr(entry, t)) for t in entry.ACTIONS)
 
 
 def test_keytips_reach_every_button_with_distinct_keys() -> None:
@@ -293,7 +292,7 @@ def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
                    and not n.endswith("-lb.xml")}
     assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "TallyCheck", "xlwings", "Dictionary"}
     assert 'moduleType="class"' in modules["Dictionary"] and 'moduleType="document"' in modules["Sheet1"]
-    assert "Public Sub TallyValidateWorkbookRibbon(control As Object)" in modules["TallyCheck"]
+    assert "Public Sub TallyRibbon(control As Object)" in modules["TallyCheck"]
 
 
 def test_build_script_imports_cleanly() -> None:

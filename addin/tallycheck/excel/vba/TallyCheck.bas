@@ -11,38 +11,15 @@ Option Explicit
 
 Private Const TITLE As String = "Tally Check"
 
-' ---- Ribbon callbacks (customUI14.xml onAction). control is an IRibbonControl, declared As Object
-' ---- so that the project needs no reference to the Office object library.
-Public Sub TallyValidateWorkbookRibbon(control As Object)
-    TallyRun "validate_workbook"
-End Sub
-
-Public Sub TallyValidateSheetRibbon(control As Object)
-    TallyRun "validate_sheet"
-End Sub
-
-Public Sub TallyClearMarksRibbon(control As Object)
-    TallyRun "clear_marks"
-End Sub
-
-Public Sub TallyShowSummaryRibbon(control As Object)
-    TallyRun "show_summary"
-End Sub
-
-Public Sub TallyShowCheckedRibbon(control As Object)
-    TallyRun "show_checked"
-End Sub
-
-Public Sub TallyNextFindingRibbon(control As Object)
-    TallyRun "next_finding"
-End Sub
-
-Public Sub TallyPreviousFindingRibbon(control As Object)
-    TallyRun "previous_finding"
-End Sub
-
-Public Sub TallyRestartPythonRibbon(control As Object)
-    TallyRestartPython
+' ---- The ribbon's one callback (customUI14.xml onAction): each button's tag names the action of
+' ---- tallycheck.excel.entry it runs. control is an IRibbonControl, declared As Object so that the
+' ---- project needs no reference to the Office object library.
+Public Sub TallyRibbon(control As Object)
+    If control.Tag = "restart_python" Then
+        TallyRestartPython
+    Else
+        TallyRun control.Tag
+    End If
 End Sub
 
 ' ---- Button macros (the template's buttons; also in Alt+F8 / Developer > Macros).
