@@ -183,6 +183,7 @@ BUTTONS = (
     ("TallyShowChecked", "What is checked"),
     ("TallyPreviousFinding", "Previous finding"),
     ("TallyNextFinding", "Next finding"),
+    ("TallyMarkReviewed", "Mark as reviewed"),
 )
 ABOUT = (
     "Tally Check",
@@ -194,6 +195,7 @@ ABOUT = (
     "Show summary: go to the tallycheck sheet. Clear marks: remove every fill, note and sheet added.",
     "What is checked: the tables and relations Tally Check finds.",
     "Previous finding / Next finding: select the marked cells one after the other, across sheets.",
+    "Mark as reviewed: accept the selected cell's finding, so that a new check does not mark it again.",
     "",
     "Needs Python with tallycheck installed; run 'tallycheck addin install' once in a terminal.",
     "Save this workbook as a macro-enabled workbook (.xlsm) to keep the buttons.",

@@ -162,7 +162,7 @@ def test_every_ribbon_button_calls_an_entry_point() -> None:
     buttons = list(ui.iter(f"{UI}button"))
     labels = {b.get("label") for b in buttons}
     assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked",
-                      "Previous finding", "Next finding", "Restart Python"}
+                      "Previous finding", "Next finding", "Restart Python", "Mark as reviewed"}
     subs = _public_subs(vba_text("TallyCheck.bas"))
     assert {b.get("onAction") for b in buttons} == {"TallyRibbon"}
     params, body = subs["TallyRibbon"]

@@ -192,6 +192,67 @@ def test_validate_sheet_marks_only_that_sheet() -> None:
     assert book.sheets.active.name == "Estimates"
 
 
+def test_validate_sheet_keeps_the_other_sheets_marks() -> None:
+    """A reviewer working sheet by sheet: re-checking one sheet leaves the others' marks and summary rows."""
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    book = FakeBook.from_xlsx(path)
+    before = book._snapshot()
+    whole = entry.validate_workbook(book)
+    sheets = {f.sheet for f in whole["findings"]}
+    assert len(sheets) >= 2
+    marked = book._snapshot()
+    book.sheets["Estimates"].activate()
+    again = entry.validate_sheet(book)
+    assert again["ok"] and {f.sheet for f in again["findings"]} == {"Estimates"}
+    assert "the other sheets keep their marks" in book.app.alerts[-1][0]
+    assert book._snapshot() == marked  # same marks everywhere, same summary rows
+    assert again["cells"] == whole["cells"]
+    entry.clear_marks(book)
+    assert book._snapshot() == before
+
+
+def test_validate_sheet_after_the_command_line_marked_replaces_and_says_so(tmp_path: Path) -> None:
+    path = next(p for p in EXAMPLES if p.name == "estimates-and-shares.xlsx")
+    marked = tmp_path / path.name
+    mark_workbook(path, check_workbook(path).findings, out=marked)
+    book = FakeBook.from_xlsx(marked)
+    book.sheets["Estimates"].activate()
+    assert entry.validate_sheet(book)["ok"]
+    assert "earlier marks (made by the command line) were replaced" in book.app.alerts[-1][0]
+
+
+@pytest.mark.parametrize("mac", [False, True], ids=["windows", "mac"])
+def test_mark_as_reviewed_unmarks_and_is_not_flagged_again(mac: bool, monkeypatch) -> None:
+    monkeypatch.setattr("getpass.getuser", lambda: "ann")
+    path = next(p for p in EXAMPLES if p.name == "soviet-ww2-losses.xlsx")
+    book = FakeBook.from_xlsx(path, FakeApp(mac=mac))
+    before = book._snapshot()
+    assert "Validate workbook" in entry.mark_reviewed(book)["error"]
+    first = entry.validate_workbook(book)
+    accepted, other = first["findings"][0], first["findings"][1]
+    sheet = book.sheets[accepted.sheet]
+    sheet.activate()
+    sheet.range("A1").select()
+    assert "has no Tally Check finding" in entry.mark_reviewed(book)["error"]
+    sheet.range(accepted.cell).select()
+    done = entry.mark_reviewed(book)
+    assert done["ok"] and done["reviewed"] == 1 and "marked as reviewed by ann" in book.app.alerts[-1][0]
+    cell = sheet.cells[parse_cell(accepted.cell)]
+    own = FakeBook.from_xlsx(path).sheets[accepted.sheet].cells.get(parse_cell(accepted.cell))
+    assert fake_fill(cell) == fake_fill(own)  # its own fill again
+    assert cell.note is None or "tallycheck:" not in cell.note.text
+    summary = book.sheets["tallycheck"]
+    texts = [c.value for c in summary.cells.values() if isinstance(c.value, str)]
+    assert any(t.startswith("Reviewed: accepted") for t in texts) and "ann" in texts
+    assert other.cell in texts  # the other finding is still listed and marked
+    rerun = entry.validate_workbook(book)
+    assert rerun["reviewed"] == 1 and rerun["cells"] == first["cells"] - 1
+    assert "1 finding marked as reviewed earlier is not marked again" in book.app.alerts[-1][0]
+    assert "ann" in [c.value for c in book.sheets["tallycheck"].cells.values()]
+    entry.clear_marks(book)
+    assert book._snapshot() == before
+
+
 def test_messages_when_nothing_to_check_or_protected(tmp_path: Path) -> None:
     empty = FakeBook("Book1")
     empty._add_sheet("Sheet1").cells[(1, 1)] = Cell(value="just a note")
@@ -280,7 +341,7 @@ def test_file_marks_cleared_with_the_button(tmp_path: Path) -> None:
 
 def test_run_dispatches_by_name() -> None:
     assert set(entry.ACTIONS) == {"validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked",
-                                  "next_finding", "previous_finding"}
+                                  "next_finding", "previous_finding", "mark_reviewed"}
     for action in entry.ACTIONS:
         assert callable(getattr(entry, action))
 

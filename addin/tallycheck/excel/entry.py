@@ -21,7 +21,7 @@ from typing import Any
 
 TITLE = "Tally Check"
 ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked", "next_finding",
-           "previous_finding")
+           "previous_finding", "mark_reviewed")
 _MAX_MESSAGE = 1000  # a message box shows about this much before it gets unwieldy
 
 
@@ -66,7 +66,7 @@ def validate_workbook(book: Any = None) -> dict[str, Any]:
 
 
 def validate_sheet(book: Any = None) -> dict[str, Any]:
-    """Check the tables of the active sheet only; its marks replace the previous run's."""
+    """Check the tables of the active sheet only; the other sheets keep their marks."""
     def action(b: Any) -> dict[str, Any]:
         return _validate(b, b.sheets.active.name)
 
@@ -96,6 +96,11 @@ def next_finding(book: Any = None) -> dict[str, Any]:
 def previous_finding(book: Any = None) -> dict[str, Any]:
     """Select the marked cell before the selection, across sheets, wrapping round."""
     return _guarded("go to the previous finding", book, lambda b: _step(b, -1))
+
+
+def mark_reviewed(book: Any = None) -> dict[str, Any]:
+    """Accept the selected cell's findings: unmarked now, and not marked again while its figures stay."""
+    return _guarded("mark the finding as reviewed", book, _mark_reviewed)
 
 
 # -- plumbing --------------------------------------------------------------------------------------
@@ -278,10 +283,7 @@ def _counts(errors: int, warnings: int) -> str:
 
 
 def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
     from ..engine import check_books
-    from ..marks.logic import apply_marks
     from .book import read_book
     from .target import XlwingsTarget
 
@@ -299,11 +301,19 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
     target = XlwingsTarget(book)
     findings = report.findings
     from . import xlapi
+    from .target import review_key, stored_findings, stored_reviews
 
     previous = target.read_record()
-    touched = {f.sheet for f in findings} | ({c.sheet for c in previous.cells} if previous else set())
+    earlier = stored_findings(previous)
+    names = {s.name for s in book.sheets}
+    kept = [f for f in earlier or [] if only_sheet and f.sheet != only_sheet and f.sheet in names]
+    target.reviews = stored_reviews(previous)
+    accepted = {review_key(r) for r in target.reviews}
+    to_mark = [f for f in [*kept, *findings] if review_key(f) not in accepted]
+    reviewed = sum(1 for f in findings if review_key(f) in accepted)
+    touched = {f.sheet for f in to_mark} | ({c.sheet for c in previous.cells} if previous else set())
     blocked = xlapi.protected(book, [s for s in book.sheets if s.name in touched])
-    if not findings:
+    if not to_mark:
         blocked = [b for b in blocked if b != "the workbook structure"]
     if blocked:
         raise Stop(
@@ -311,13 +321,8 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
             f"{', '.join(blocked)} {'is' if len(blocked) == 1 else 'are'} protected.\n\n"
             "Unprotect it (Review > Unprotect Sheet / Protect Workbook) and click again."
         )
-    _status(book, f"Tally Check: marking {len(findings)} finding(s) in {book.name}…")
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    try:
-        result = apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
-    except Exception:
-        target.roll_back(previous)  # never leave marks that Clear marks cannot remove
-        raise
+    _status(book, f"Tally Check: marking {len(to_mark)} finding(s) in {book.name}…")
+    result = _mark(book, target, previous, to_mark)
     tables = len(report.tables)
     lines = [
         f"{_counts(report.errors, report.warnings)} in {tables} table{'s' if tables != 1 else ''} "
@@ -331,14 +336,74 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
         )
     else:
         lines.append("Everything adds up." + (" Earlier marks were removed." if result.cleared else ""))
+    if reviewed:
+        lines.append(f"{reviewed} finding{'s' if reviewed != 1 else ''} marked as reviewed earlier "
+                     f"{'are' if reviewed != 1 else 'is'} not marked again.")
     if result.notes_skipped:
         lines.append("No note on " + ", ".join(result.notes_skipped) + " (they have a threaded comment).")
     if only_sheet:
-        lines.append("Only this sheet was checked; marks from an earlier run were replaced.")
+        if previous is not None and earlier is None:
+            lines.append("Only this sheet was checked; the earlier marks (made by the command line) were replaced.")
+        else:
+            lines.append("Only this sheet was checked; the other sheets keep their marks.")
     return {
         "message": "\n\n".join(lines), "errors": report.errors, "warnings": report.warnings,
         "tables": tables, "cells": result.cells, "cleared": result.cleared,
         "summary_sheet": result.summary_sheet, "findings": findings, "report": report,
+        "reviewed": reviewed,
+    }
+
+
+def _mark(book: Any, target: Any, previous: Any, findings: list[Any]) -> Any:
+    """Mark these findings in place of the previous run's, rolling back if it fails part-way."""
+    from datetime import UTC, datetime
+
+    from ..marks.logic import apply_marks
+
+    target.findings = findings
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        return apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
+    except Exception:
+        target.roll_back(previous)  # never leave marks that Clear marks cannot remove
+        raise
+
+
+def _mark_reviewed(book: Any) -> dict[str, Any]:
+    import getpass
+    from datetime import UTC, datetime
+
+    from ..marks.refs import a1, normalize_a1
+    from . import xlapi
+    from .target import XlwingsTarget, review, stored_findings, stored_reviews
+
+    target = XlwingsTarget(book)
+    previous = target.read_record()
+    found = stored_findings(previous)
+    if found is None:
+        raise Stop("Click 'Validate workbook' first, then select a red or amber cell and click 'Mark as reviewed'.")
+    selection = book.app.selection
+    where_sheet, where_cell = selection.sheet.name, a1(selection.row, selection.column)
+    hits = [f for f in found if f.sheet == where_sheet and normalize_a1(f.cell) == where_cell]
+    if not hits:
+        raise Stop(f"{where_sheet}!{where_cell} has no Tally Check finding: select a red or amber cell "
+                   "('Next finding' goes to one), then click 'Mark as reviewed'.")
+    blocked = xlapi.protected(book, [s for s in book.sheets if s.name == where_sheet])
+    if blocked:
+        raise Stop(f"Cannot change the marks: {', '.join(blocked)} is protected. Unprotect it and click again.")
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "unknown"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    target.reviews = stored_reviews(previous) + [review(f, who, when) for f in hits]
+    _mark(book, target, previous, [f for f in found if f not in hits])
+    n = len(hits)
+    return {
+        "message": f"{where_sheet}!{where_cell}: {n} finding{'s' if n != 1 else ''} marked as reviewed by {who}. "
+        "It is no longer marked, a new check does not mark it again while its figures stay the same, and the "
+        "summary sheet lists it under Reviewed. (Clear marks forgets reviews.)",
+        "reviewed": n, "by": who,
     }
 
 

@@ -24,6 +24,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..findings import Finding
 from ..marks.errors import MarkError
 from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, is_summary_sheet, unique_sheet_name
 from ..marks.record import NAMESPACE, CellRecord, MarkRecord, Token
@@ -31,6 +32,10 @@ from . import xlapi
 
 #: record.state["target"]["kind"] for records written by this target.
 KIND = "excel"
+#: record.state keys this target adds: the findings the marks stand for (so that "Validate this
+#: sheet" can keep the other sheets' marks) and the findings an auditor marked as reviewed.
+FINDINGS_STATE = "findings"
+REVIEWS_STATE = "reviews"
 _TEXT_LIMIT = 32_767
 _WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
 _HEADER_ROW = 5
@@ -48,6 +53,9 @@ class XlwingsTarget:
         # that a run failing part-way (Excel busy, a sheet protected meanwhile) can be rolled back.
         self._journal: dict[tuple[str, str], CellRecord] = {}
         self._new_summary: Token | None = None
+        #: Kept in the record by write_record; set by the caller before marking.
+        self.findings: Sequence[Finding] | None = None
+        self.reviews: list[dict[str, str]] = []
 
     # -- helpers ------------------------------------------------------------------------------
     def _by_name(self) -> dict[str, Any]:
@@ -174,6 +182,8 @@ class XlwingsTarget:
             sheet = self.book.sheets.add(name=name, after=last)
             self._sheets = None
         _render(sheet, summary)
+        if self.reviews:
+            _render_reviews(sheet, _HEADER_ROW + len(summary.rows) + 2, self.reviews)
         if active is not None and active.name != self.book.sheets.active.name:
             active.activate()  # adding a sheet activates it; the analyst stays where they were
         return {"via": KIND, "name": sheet.name}
@@ -206,6 +216,10 @@ class XlwingsTarget:
             xlapi.write_custom_xml(self.book, NAMESPACE, None)
             return
         record.state["target"] = {"kind": KIND}
+        if self.findings is not None:
+            record.state[FINDINGS_STATE] = {"json": json.dumps([_finding_json(f) for f in self.findings])}
+        if self.reviews:
+            record.state[REVIEWS_STATE] = {"json": json.dumps(self.reviews)}
         xml = record.to_xml().decode("utf-8")
         xml = xml[xml.index("?>") + 2 :] if xml.startswith("<?xml") else xml
         xlapi.write_custom_xml(self.book, NAMESPACE, xml)
@@ -285,6 +299,52 @@ def _retried(step: Callable[[], object]) -> bool:
             if attempt < RETRIES - 1:
                 time.sleep(PAUSE * (attempt + 1))
     return False
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {**f.to_json(), "table": f.table}
+
+
+def stored_findings(record: MarkRecord | None) -> list[Finding] | None:
+    """The findings a record's marks stand for; None for a record without them (the command line's)."""
+    token = record.state.get(FINDINGS_STATE) if record is not None else None
+    if not token:
+        return None
+    return [Finding(**{**d, "cells": tuple(d["cells"])}) for d in json.loads(token["json"])]
+
+
+def stored_reviews(record: MarkRecord | None) -> list[dict[str, str]]:
+    """The reviews a record carries: sheet, cell, rule, expected, found, by, when."""
+    token = record.state.get(REVIEWS_STATE) if record is not None else None
+    return json.loads(token["json"]) if token else []
+
+
+def review_key(f: Finding | dict[str, str]) -> tuple[str, ...]:
+    """What makes a review apply to a finding: the same cell, rule and figures."""
+    from ..marks.plan import fmt
+    from ..marks.refs import normalize_a1
+
+    if isinstance(f, Finding):
+        return f.sheet, normalize_a1(f.cell), f.rule, fmt(f.expected), fmt(f.found)
+    return f["sheet"], f["cell"], f["rule"], f["expected"], f["found"]
+
+
+def review(f: Finding, by: str, when: str) -> dict[str, str]:
+    sheet, cell, rule, expected, found = review_key(f)
+    return {"sheet": sheet, "cell": cell, "rule": rule, "expected": expected, "found": found, "by": by, "when": when}
+
+
+_REVIEW_HEADERS = ("Sheet", "Cell", "Rule", "Expected", "Found", "Reviewed by", "When")
+
+
+def _render_reviews(sheet: Any, row: int, reviews: list[dict[str, str]]) -> None:
+    """Below the findings: what was marked as reviewed, by whom and when (not marked again)."""
+    title = "Reviewed: accepted, and not marked again while the figures stay the same"
+    rows: list[list[object]] = [[title, *[None] * 6], list(_REVIEW_HEADERS)]
+    rows += [[r["sheet"], r["cell"], r["rule"], r["expected"], r["found"], r["by"], r["when"]] for r in reviews]
+    sheet.range((row, 1)).resize(len(rows), len(_REVIEW_HEADERS)).value = [[_cell_value(v) for v in r] for r in rows]
+    sheet.range((row, 1)).font.bold = True
+    sheet.range((row + 1, 1)).resize(1, len(_REVIEW_HEADERS)).font.bold = True
 
 
 def _rgb_tuple(argb: str | None) -> tuple[int, int, int] | None:

@@ -51,6 +51,10 @@ Public Sub TallyPreviousFinding()
     TallyRun "previous_finding"
 End Sub
 
+Public Sub TallyMarkReviewed()
+    TallyRun "mark_reviewed"
+End Sub
+
 Public Sub TallyRestartPython()
     ' Stop the Python that xlwings' UDF server keeps running (tallycheck addin install --server), so
     ' that the next click runs the tallycheck installed now. Without the server there is none.
