@@ -4,7 +4,8 @@
     python addin/build_addin.py --check    # exit 1 if the committed files differ from a fresh build
 
 Sources:
-- addin/tallycheck/excel/vba/: TallyCheck.bas (our macros) and customUI14.xml (the ribbon);
+- addin/tallycheck/excel/vba/: TallyCheck.bas (our macros), ThisWorkbook.cls (the add-in's
+  ThisWorkbook code: keyboard shortcuts) and customUI14.xml (the ribbon);
 - the installed xlwings package, which must be the pinned version (XLWINGS_VERSION, the same as
   pyproject.toml's ``xlwings==`` pin): its RunPython module for custom add-ins
   (``xlwings_custom_addin.bas``), with the documented edits of VENDOR_CHANGES applied at build
@@ -46,6 +47,7 @@ TEMPLATE = HERE.parent / "templates" / "tally-check-button.xlsm"
 SOURCES = ("TallyCheck.bas", "xlwings.bas", "Dictionary.cls")
 UPSTREAM = ("xlwings.bas", "Dictionary.cls")  # taken from the installed xlwings at build time
 RIBBON = "customUI14.xml"
+ADDIN_EVENTS = "ThisWorkbook.cls"  # the add-in's ThisWorkbook code: keyboard shortcuts
 FIXED_TIME = dt.datetime(2026, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -111,9 +113,9 @@ def read_source(name: str) -> str:
     return (VBA / name).read_bytes().decode("cp1252")
 
 
-def modules(sheet_code_names: list[str]) -> list[vba_project.Module]:
+def modules(sheet_code_names: list[str], workbook_code: str = "") -> list[vba_project.Module]:
     """The project's modules: document modules for the workbook and its sheets, then ours."""
-    out = [vba_project.document_module("ThisWorkbook", vba_project.WORKBOOK_BASE)]
+    out = [vba_project.document_module("ThisWorkbook", vba_project.WORKBOOK_BASE, workbook_code)]
     out += [vba_project.document_module(n, vba_project.WORKSHEET_BASE) for n in sheet_code_names]
     for name in SOURCES:
         module_name, source = vba_project.stored_source(read_source(name))
@@ -155,7 +157,7 @@ def _repackage(data: bytes, edit=None) -> bytes:
 
 def build_addin() -> bytes:
     """tallycheck.xlam: one (hidden, as in every add-in) worksheet, the VBA project, the ribbon."""
-    bin_data = vba_project.vba_project(modules(["Sheet1"]), project=PROJECT)
+    bin_data = vba_project.vba_project(modules(["Sheet1"], read_source(ADDIN_EVENTS)), project=PROJECT)
 
     def build(wb) -> None:
         ws = wb.add_worksheet("Tally Check")

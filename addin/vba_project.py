@@ -47,14 +47,14 @@ class Module:
         return 0x0021 if self.kind == "standard" else 0x0022
 
 
-def document_module(name: str, base: str) -> Module:
-    """An empty document module (ThisWorkbook, Sheet1, ...) as Excel stores one."""
+def document_module(name: str, base: str, code: str = "") -> Module:
+    """A document module (ThisWorkbook, Sheet1, ...) as Excel stores one: attributes, then any code."""
     lines = [
         f'Attribute VB_Name = "{name}"', f'Attribute VB_Base = "{base}"', "Attribute VB_GlobalNameSpace = False",
         "Attribute VB_Creatable = False", "Attribute VB_PredeclaredId = True", "Attribute VB_Exposed = True",
         "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = True",
     ]
-    return Module(name, "document", "\r\n".join(lines) + "\r\n")
+    return Module(name, "document", "\r\n".join(lines) + "\r\n" + crlf(code))
 
 
 def crlf(text: str) -> str:

@@ -71,8 +71,24 @@ def test_files_hold_exactly_the_sources(which: str) -> None:
             assert normalized(code[module]) == normalized(vba_text(name))
     documents = {"ThisWorkbook", "Sheet1"} | ({"Sheet2"} if which == "template" else set())
     assert set(code) == {vba_project.stored_source(vba_text(n))[0] for n in build_addin.SOURCES} | documents
-    for doc in documents:  # document modules: attributes only, no code
-        assert all(line.startswith("Attribute ") for line in normalized(code[doc]).splitlines())
+    for doc in documents:  # document modules: attributes, and only the add-in's ThisWorkbook has code
+        lines = normalized(code[doc]).splitlines()
+        attributes = [line for line in lines if line.startswith("Attribute ")]
+        assert lines[: len(attributes)] == attributes
+        body = "\n".join(lines[len(attributes):])
+        expected = vba_text(build_addin.ADDIN_EVENTS) if (which, doc) == ("addin", "ThisWorkbook") else ""
+        assert body == normalized(expected), doc
+
+
+def test_addin_shortcuts_run_macros_of_the_addin() -> None:
+    """Workbook_Open binds each shortcut to a Public Sub of TallyCheck.bas; closing unbinds them."""
+    source = vba_text(build_addin.ADDIN_EVENTS)
+    shortcuts = dict(item.split("=") for item in re.search(r'SHORTCUTS As String = "([^"]+)"', source).group(1).split(";"))
+    assert shortcuts == {"^+q": "TallyValidateWorkbook", "^+n": "TallyNextFinding"}
+    subs = _public_subs(vba_text("TallyCheck.bas"))
+    assert all(subs[macro][0] == "" for macro in shortcuts.values())
+    assert re.search(r"^Private Sub Workbook_Open\(\)", source, re.M)
+    assert re.search(r"^Private Sub Workbook_BeforeClose\(Cancel As Boolean\)", source, re.M)
 
 
 def test_vendored_xlwings_module_is_upstream_plus_the_listed_changes() -> None:
