@@ -168,7 +168,7 @@ def _python_command(action: str) -> str:
 
 
 #: Ribbon buttons that are VBA only (no Python to run): the Sub their tag leads to.
-VBA_ONLY = {"restart_python": "TallyRestartPython"}
+VBA_ONLY = {"restart_python": "TallyRestartPython", "save_report": "TallySaveReport"}
 
 
 def test_every_ribbon_button_calls_an_entry_point() -> None:
@@ -178,18 +178,20 @@ def test_every_ribbon_button_calls_an_entry_point() -> None:
     buttons = list(ui.iter(f"{UI}button"))
     labels = {b.get("label") for b in buttons}
     assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked",
-                      "Previous finding", "Next finding", "Restart Python", "Mark as reviewed"}
+                      "Previous finding", "Next finding", "Restart Python", "Mark as reviewed", "Save report…"}
     subs = _public_subs(vba_text("TallyCheck.bas"))
     assert {b.get("onAction") for b in buttons} == {"TallyRibbon"}
     params, body = subs["TallyRibbon"]
     assert params == "control As Object"  # the IRibbonControl Excel passes
     # The callback: the VBA-only tags to their Sub, every other tag to TallyRun.
-    assert re.fullmatch(r'\s*If control\.Tag = "restart_python" Then\s+TallyRestartPython\s+Else\s+'
+    assert re.fullmatch(r'\s*If control\.Tag = "restart_python" Then\s+TallyRestartPython\s+'
+                        r'ElseIf control\.Tag = "save_report" Then\s+TallySaveReport\s+Else\s+'
                         r"TallyRun control\.Tag\s+End If\s*", body)
     assert "KillPy" in subs[VBA_ONLY["restart_python"]][1]  # xlwings' own way to stop the UDF server's Python
+    assert 'TallyRun "save_report:" & TallyHex(CStr(chosen))' in subs[VBA_ONLY["save_report"]][1]
     tags = [b.get("tag") for b in buttons]
     assert len(set(tags)) == len(tags)
-    assert set(tags) - set(VBA_ONLY) == set(entry.ACTIONS)
+    assert set(tags) - {"restart_python"} == set(entry.ACTIONS)
     assert all(callable(getattr(entry, t)) for t in entry.ACTIONS)
 
 
@@ -325,3 +327,23 @@ def test_record_macros_exist_in_the_vba() -> None:
     assert re.search(r"^Public Function TallyProtection\(bookName As String\) As String", source, re.M)
     assert set(xlapi.MAC_MACROS) == {"TallyRecordRead", "TallyRecordWrite", "TallyProtection"}
     assert build_addin.ADDIN.name == xlapi.ADDIN_BOOK
+
+
+def test_save_report_reaches_python_with_any_path(monkeypatch, tmp_path: Path) -> None:
+    """The chosen path travels as hex of its UTF-16 units (TallyHex): quotes, spaces, accents survive."""
+    from excel_fake import FakeBook
+    from tallycheck.excel import entry
+
+    book = FakeBook.from_xlsx(ROOT / "examples" / "missing-in-action.xlsx")
+    monkeypatch.setattr(entry, "caller_book", lambda: book)
+    before = book._snapshot()
+    target = tmp_path / "O'Brien \"draft\" José" / "report"
+    target.parent.mkdir()
+    encoded = "".join(f"{ord(ch):04X}" for ch in str(target))  # what TallyHex makes of it
+    command = _python_command("save_report:" + encoded)
+    assert re.fullmatch(r"[0-9A-F]+", command.split("save_report:")[1].split("'")[0])
+    exec(compile(command, "<RunPython>", "exec"), {})
+    written = target.with_name("report.html")
+    assert written.is_file() and "missing-in-action.xlsx" in written.read_text(encoding="utf-8")
+    assert book.app.alerts[-1][0] == f"Saved the report (1 error and 0 warnings in missing-in-action.xlsx) to {written}."
+    assert book._snapshot() == before  # a report marks nothing

@@ -21,7 +21,7 @@ from typing import Any
 
 TITLE = "Tally Check"
 ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked", "next_finding",
-           "previous_finding", "mark_reviewed")
+           "previous_finding", "mark_reviewed", "save_report")
 _MAX_MESSAGE = 1000  # a message box shows about this much before it gets unwieldy
 
 
@@ -37,10 +37,14 @@ def run(action: str) -> bool:
     error box, on Windows and on a Mac. Under xlwings' UDF server (no process to exit) it is raised.
     """
     try:
+        action, _, argument = action.partition(":")  # "save_report:<hex of the path>"
         if action not in ACTIONS:
             raise Stop(f"Unknown Tally Check action {action!r}: the add-in and tallycheck do not match; "
                        "run 'tallycheck addin install' again.")
-        result = globals()[action]()
+        if argument:
+            result = globals()[action](path=bytes.fromhex(argument).decode("utf-16-be"))
+        else:
+            result = globals()[action]()
     except BaseException as exc:  # a bug in the plumbing itself: still a sentence, never silence
         log = _log(exc)
         result = {"ok": False, "shown": False, "error": f"Tally Check could not start: {exc}" + _details(log)}
@@ -101,6 +105,11 @@ def previous_finding(book: Any = None) -> dict[str, Any]:
 def mark_reviewed(book: Any = None) -> dict[str, Any]:
     """Accept the selected cell's findings: unmarked now, and not marked again while its figures stay."""
     return _guarded("mark the finding as reviewed", book, _mark_reviewed)
+
+
+def save_report(book: Any = None, path: str | None = None) -> dict[str, Any]:
+    """Check the workbook and write the command line's report (.html, or .xlsx) at path; marks nothing."""
+    return _guarded("save the report", book, lambda b: _save_report(b, path))
 
 
 # -- plumbing --------------------------------------------------------------------------------------
@@ -498,3 +507,25 @@ def _step(book: Any, direction: int) -> dict[str, Any]:
     where = f"{cell.sheet}!{cell.cell}"
     return {"cell": where, "index": index + 1, "of": len(cells),
             "status": f"Tally Check: finding {index + 1} of {len(cells)}, {where} ({cell.severity})"}
+
+
+def _save_report(book: Any, path: str | None) -> dict[str, Any]:
+    from pathlib import Path
+
+    from ..engine import check_books
+    from ..run_report import write_report
+    from .book import read_book
+
+    if not path:
+        raise Stop("Click 'Save report…' on the Tally Check ribbon and choose where to save it.")
+    target = Path(path)
+    if target.suffix.lower() not in (".html", ".xlsx"):
+        target = target.with_name(target.name + ".html")
+    started = time.perf_counter()
+    report = check_books([read_book(book)])[0]
+    try:
+        write_report(target, [report], elapsed=time.perf_counter() - started)
+    except OSError as exc:
+        raise Stop(f"Could not save the report to {target}: {exc.strerror or exc}. Choose another folder.") from None
+    return {"message": f"Saved the report ({_counts(report.errors, report.warnings)} in {book.name}) to {target}.",
+            "path": str(target), "report": report}

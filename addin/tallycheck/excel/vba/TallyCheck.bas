@@ -17,6 +17,8 @@ Private Const TITLE As String = "Tally Check"
 Public Sub TallyRibbon(control As Object)
     If control.Tag = "restart_python" Then
         TallyRestartPython
+    ElseIf control.Tag = "save_report" Then
+        TallySaveReport
     Else
         TallyRun control.Tag
     End If
@@ -54,6 +56,36 @@ End Sub
 Public Sub TallyMarkReviewed()
     TallyRun "mark_reviewed"
 End Sub
+
+Public Sub TallySaveReport()
+    ' Ask where, then check the workbook and write the command line's report there (.html or .xlsx).
+    Dim chosen As Variant, initial As String
+    If ActiveWorkbook Is Nothing Then
+        TallyRun "save_report"  ' says what to do
+        Exit Sub
+    End If
+    initial = ActiveWorkbook.Name
+    If InStrRev(initial, ".") > 0 Then initial = Left$(initial, InStrRev(initial, ".") - 1)
+    initial = initial & " tallycheck report.html"
+    #If Mac Then
+        chosen = Application.GetSaveAsFilename(initial)
+    #Else
+        chosen = Application.GetSaveAsFilename(initial, _
+            "Web page (*.html), *.html, Excel workbook (*.xlsx), *.xlsx", 1, "Tally Check: save the report")
+    #End If
+    If VarType(chosen) = vbBoolean Then Exit Sub  ' cancelled
+    TallyRun "save_report:" & TallyHex(CStr(chosen))
+End Sub
+
+Private Function TallyHex(text As String) As String
+    ' The text as hex digits of its UTF-16 code units: whatever a path holds (quotes, spaces,
+    ' backslashes, any letter), the Python command line carries only 0-9 and A-F.
+    Dim i As Long, out As String
+    For i = 1 To Len(text)
+        out = out & Right$("000" & Hex$(AscW(Mid$(text, i, 1)) And &HFFFF&), 4)
+    Next i
+    TallyHex = out
+End Function
 
 Public Sub TallyRestartPython()
     ' Stop the Python that xlwings' UDF server keeps running (tallycheck addin install --server), so
