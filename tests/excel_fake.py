@@ -905,7 +905,11 @@ class FakeBooks:
 
 
 class FakeApp:
+    #: The Excel instance RunPython was started from (the one FakeBook.caller and FakeApps see).
+    running: FakeApp | None = None
+
     def __init__(self, mac: bool = False) -> None:
+        FakeApp.running = self
         self._books: list[FakeBook] = []
         self.alerts: list[tuple[str, str | None, str | None]] = []
         self.status_history: list[Any] = []
@@ -989,6 +993,17 @@ def _vba_function(app: FakeApp, func: str) -> Any:
     return functions[func]
 
 
+class FakeApps:
+    """xlwings.apps: the running Excel instances (here, the one RunPython was started from)."""
+
+    def __iter__(self):
+        return iter([FakeApp.running] if FakeApp.running is not None else [])
+
+    @property
+    def active(self) -> FakeApp | None:
+        return FakeApp.running
+
+
 class FakeBook:
     def __init__(self, name: str, app: FakeApp | None = None, fullname: str | None = None) -> None:
         self.app = app or FakeApp()
@@ -1026,6 +1041,27 @@ class FakeBook:
     def macro(self, name: str) -> Any:
         """This workbook's own VBA function, as xlwings' Book.macro names it."""
         return self.app.macro(f"'{self.name}'!{name}")
+
+    @classmethod
+    def caller(cls) -> FakeBook:
+        """As xlwings' Book.caller(): the workbook named by RunPython's --wb= argument, cut at its
+        first "=" as xlwings does (``arg.split("=")[1]``), looked up in the running Excel."""
+        import sys
+
+        wb, from_xl = None, None
+        for arg in sys.argv:
+            if arg.startswith("--wb="):
+                wb = arg.split("=")[1].strip()
+            elif arg.startswith("--from_xl"):
+                from_xl = arg.split("=")[1].strip()
+        if from_xl == "1" and FakeApp.running is not None:
+            name = wb.lower()
+            for book in FakeApp.running._books:
+                if book.name.lower() == name:
+                    return book
+            raise KeyError(name)  # Books[name] of a workbook that is not open
+        raise Exception("Book.caller() must not be called directly. Call through Excel or set a mock caller "
+                        "first with Book.set_mock_caller().")
 
     # -- test helpers (not xlwings) --------------------------------------------------------------
     def _add_sheet(self, name: str) -> FakeSheet:

@@ -624,3 +624,24 @@ def test_next_and_previous_finding_walk_the_marked_cells_across_sheets(mac: bool
     before = book._snapshot()
     entry.next_finding(book)
     assert book._snapshot() == before and not [a for a in book.app.alerts if "finding 1 of" in a[0]]
+
+
+def test_the_calling_workbook_is_found_by_its_whole_name(monkeypatch) -> None:
+    """RunPython passes --wb="Q1=final.xlsx"; xlwings' Book.caller() looks for "q1" and fails."""
+    import xlwings as xw
+    from excel_fake import FakeApps
+
+    app = FakeApp()
+    addin = FakeBook("tallycheck.xlam", app)
+    addin._add_sheet("Tally Check")
+    book = FakeBook.from_xlsx(next(p for p in EXAMPLES if p.name == "missing-in-action.xlsx"), app)
+    book._name = "Q1=final.xlsx"
+    monkeypatch.setattr(xw.Book, "caller", FakeBook.caller)
+    monkeypatch.setattr(xw, "apps", FakeApps())
+    monkeypatch.setattr("sys.argv", ["-c", "--wb=Q1=final.xlsx", "--from_xl=1", "--hwnd=1"])
+    with pytest.raises(KeyError):
+        xw.Book.caller()  # what xlwings itself does with this name
+    result = entry.validate_workbook()
+    assert result["ok"] and result["cells"] == 1
+    monkeypatch.setattr("sys.argv", ["-c", "--wb=tallycheck.xlam", "--from_xl=1", "--hwnd=1"])
+    assert entry.caller_book() is book  # the add-in called: the active workbook is the one to check

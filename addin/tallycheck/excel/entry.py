@@ -114,10 +114,27 @@ def save_report(book: Any = None, path: str | None = None) -> dict[str, Any]:
 
 # -- plumbing --------------------------------------------------------------------------------------
 def caller_book() -> Any:
-    """The workbook the button was pressed in (not the add-in itself)."""
+    """The workbook the button was pressed in (not the add-in itself).
+
+    xlwings' Book.caller() reads the name from ``--wb=`` but cuts it at its first "=" (a workbook
+    called "Q1=final.xlsx" is looked for as "Q1"): the whole name is then looked up among the open
+    workbooks instead.
+    """
+    import sys
+
     import xlwings as xw
 
-    book = xw.Book.caller()
+    wanted = next((a.partition("=")[2].strip().strip('"') for a in sys.argv if a.startswith("--wb=")), "")
+    try:
+        book = xw.Book.caller()
+    except Exception:
+        if "=" not in wanted:
+            raise
+        book = None
+    if "=" in wanted and (book is None or str(book.name).casefold() != wanted.casefold()):
+        book = next((b for app in xw.apps for b in app.books if str(b.name).casefold() == wanted.casefold()), None)
+        if book is None:
+            raise LookupError(f"no open workbook is named {wanted!r}")
     if str(book.name).lower().endswith((".xlam", ".xla")):
         book = book.app.books.active
     return book
