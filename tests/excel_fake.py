@@ -463,8 +463,17 @@ class ComWindow:
 
     @FreezePanes.setter
     def FreezePanes(self, v: bool) -> None:
+        """Freezes at the split, which Excel counts from the top row in view (ScrollRow)."""
         sheet = self._sheet()
-        sheet.frozen = (sheet.split_row, sheet.split_col) if v else None
+        sheet.frozen = (sheet.scroll_row - 1 + sheet.split_row, sheet.split_col) if v else None
+
+    @property
+    def ScrollRow(self) -> int:
+        return self._sheet().scroll_row
+
+    @ScrollRow.setter
+    def ScrollRow(self, v: int) -> None:
+        self._sheet().scroll_row = int(v)
 
     @property
     def SplitRow(self) -> int:
@@ -800,6 +809,7 @@ class FakeSheet:
         self.frozen: tuple[int, int] | None = None
         self.split_row = 0
         self.split_col = 0
+        self.scroll_row = 1  # the top row in view
         self._selected: FakeRange | None = None
 
     @property

@@ -645,3 +645,12 @@ def test_the_calling_workbook_is_found_by_its_whole_name(monkeypatch) -> None:
     assert result["ok"] and result["cells"] == 1
     monkeypatch.setattr("sys.argv", ["-c", "--wb=tallycheck.xlam", "--from_xl=1", "--hwnd=1"])
     assert entry.caller_book() is book  # the add-in called: the active workbook is the one to check
+
+
+def test_a_scrolled_summary_sheet_is_frozen_below_its_header_again() -> None:
+    path = next(p for p in EXAMPLES if p.name == "soviet-ww2-losses.xlsx")
+    book = FakeBook.from_xlsx(path)
+    entry.validate_workbook(book)
+    book.sheets["tallycheck"].scroll_row = 40  # the analyst scrolled down the summary
+    entry.validate_workbook(book)
+    assert book.sheets["tallycheck"].frozen == (5, 0)

@@ -48,7 +48,7 @@ COM_MEMBERS: dict[str, frozenset[str]] = {
     "Worksheet": frozenset({"ProtectContents", "Tab"}),
     "Tab": frozenset({"Color"}),
     "Application": frozenset({"ActiveWindow"}),
-    "Window": frozenset({"FreezePanes", "SplitRow", "SplitColumn"}),
+    "Window": frozenset({"FreezePanes", "SplitRow", "SplitColumn", "ScrollRow"}),
     "CustomXMLParts": frozenset({"SelectByNamespace", "Add"}),
     "CustomXMLPart": frozenset({"XML", "Delete"}),
 }
@@ -343,6 +343,7 @@ def freeze_rows(sheet: Any, rows: int) -> None:
         sheet.activate()
         window = book.app.api.ActiveWindow
         window.FreezePanes = False
+        window.ScrollRow = 1  # the split counts from the top row in view: a scrolled sheet froze too low
         window.SplitColumn = 0
         window.SplitRow = rows
         window.FreezePanes = True
