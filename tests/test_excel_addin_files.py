@@ -298,19 +298,42 @@ def test_vba_project_is_a_valid_compound_file() -> None:
     assert 'Name="TallyCheck"' in project  # as the VBA editor and Disabled Items show it
 
 
+def _libreoffice_basic(built: Path, tmp_path: Path, *infilter: str) -> dict[str, dict[str, str]]:
+    """The Basic libraries LibreOffice makes of a built file's VBA project: library -> module -> XML."""
+    source = tmp_path / f"t{built.suffix}"
+    shutil.copy(built, source)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", *infilter,
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True,
+                   timeout=180)
+    libraries: dict[str, dict[str, str]] = {}
+    with zipfile.ZipFile(tmp_path / "t.ods") as z:
+        for n in z.namelist():
+            parts = n.split("/")
+            if len(parts) == 3 and parts[0] == "Basic" and parts[1] != "Standard" and not n.endswith("-lb.xml"):
+                libraries.setdefault(parts[1], {})[parts[2][:-4]] = z.read(n).decode()
+    return libraries
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
-    shutil.copy(build_addin.TEMPLATE, tmp_path / "t.xlsm")
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
-                    "ods", "--outdir", str(tmp_path), str(tmp_path / "t.xlsm")], check=True, capture_output=True,
-                   timeout=180)
-    with zipfile.ZipFile(tmp_path / "t.ods") as z:
-        modules = {n.rsplit("/", 1)[-1][:-4]: z.read(n).decode() for n in z.namelist()
-                   if n.startswith("Basic/") and n.count("/") == 2 and not n.startswith("Basic/Standard/")
-                   and not n.endswith("-lb.xml")}
+    libraries = _libreoffice_basic(build_addin.TEMPLATE, tmp_path)
+    assert set(libraries) == {build_addin.PROJECT}  # the project's name, as the VBA editor shows it
+    modules = libraries[build_addin.PROJECT]
     assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "TallyCheck", "xlwings", "Dictionary"}
     assert 'moduleType="class"' in modules["Dictionary"] and 'moduleType="document"' in modules["Sheet1"]
     assert "Public Sub TallyRibbon(control As Object)" in modules["TallyCheck"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_reads_the_addins_workbook_events(tmp_path: Path) -> None:
+    """The add-in (read as Excel 2007 VBA XML: LibreOffice does not detect .xlam by itself, nor
+    xlwings' own Excel-made one) carries its ThisWorkbook code: the keyboard shortcuts."""
+    libraries = _libreoffice_basic(build_addin.ADDIN, tmp_path, "--infilter=Calc MS Excel 2007 VBA XML")
+    modules = libraries[build_addin.PROJECT]
+    assert set(modules) == {"ThisWorkbook", "Sheet1", "TallyCheck", "xlwings", "Dictionary"}
+    workbook = modules["ThisWorkbook"]
+    assert 'moduleType="document"' in workbook
+    assert "Private Sub Workbook_Open()" in workbook and "Application.OnKey" in workbook
 
 
 def test_build_script_imports_cleanly() -> None:
