@@ -370,3 +370,18 @@ def test_save_report_reaches_python_with_any_path(monkeypatch, tmp_path: Path) -
     assert written.is_file() and "missing-in-action.xlsx" in written.read_text(encoding="utf-8")
     assert book.app.alerts[-1][0] == f"Saved the report (1 error and 0 warnings in missing-in-action.xlsx) to {written}."
     assert book._snapshot() == before  # a report marks nothing
+
+
+def test_protected_view_and_conda_are_understood_before_python_starts() -> None:
+    """TallyRun: a workbook in Protected View gets 'Enable Editing first' (Windows only: the Mac's object
+    model has no ProtectedViewWindows); TallyInterpreter accepts a conda environment instead of a path."""
+    source = vba_text("TallyCheck.bas").replace("\r\n", "\n")
+    run = re.search(r"^Public Sub TallyRun\(action As String\)\n(.*?)^End Sub", source, re.M | re.S).group(1)
+    guard = re.search(r"If ActiveWorkbook Is Nothing Then\n(.*?)\n        Exit Sub", run, re.S).group(1)
+    windows = guard.split("#Else", 1)[1].split("#End If", 1)[0]
+    assert "If Application.ProtectedViewWindows.Count > 0 Then" in windows and "Enable Editing" in windows
+    assert "ProtectedViewWindows" not in guard.split("#Else", 1)[0]
+    interpreter = re.search(r"^Private Function TallyInterpreter\(\) As String\n(.*?)^End Function", source,
+                            re.M | re.S).group(1)
+    assert re.search(r'GetConfig\("CONDA PATH", ""\) <> "" And GetConfig\("CONDA ENV", ""\) <> "" Then\s+'
+                     r'TallyInterpreter = "python"', interpreter)
