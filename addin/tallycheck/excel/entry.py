@@ -368,7 +368,9 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
     if result.notes_skipped:
         lines.append("No note on " + ", ".join(result.notes_skipped) + " (they have a threaded comment).")
     if only_sheet:
-        if previous is not None and earlier is None:
+        if previous is None:
+            lines.append("Only this sheet was checked.")
+        elif earlier is None:
             lines.append("Only this sheet was checked; the earlier marks (made by the command line) were replaced.")
         else:
             lines.append("Only this sheet was checked; the other sheets keep their marks.")
