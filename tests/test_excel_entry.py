@@ -96,6 +96,19 @@ def file_summary_cells(ws) -> dict[str, tuple]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def own_temporary_folder(tmp_path: Path, monkeypatch) -> Path:
+    """Each test's run locks and logs in its own temporary folder: test runs in parallel (other
+    checkouts on the same machine) must not see each other's workbook locks."""
+    import tempfile
+
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
 @pytest.fixture(params=EXAMPLES, ids=[p.name for p in EXAMPLES])
 def example(request) -> Path:
     return request.param
