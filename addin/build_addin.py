@@ -2,11 +2,15 @@
 
     python addin/build_addin.py            # writes both files
     python addin/build_addin.py --check    # exit 1 if the committed files differ from a fresh build
-    python addin/build_addin.py --vendor   # refresh vba/xlwings.bas from the installed xlwings
 
-Sources (addin/tallycheck/excel/vba/): TallyCheck.bas (our macros), xlwings.bas (xlwings' open-source
-RunPython module for custom add-ins, vendored; see VENDOR_CHANGES), Dictionary.cls (used by it on
-a Mac), customUI14.xml (the ribbon).
+Sources:
+- addin/tallycheck/excel/vba/: TallyCheck.bas (our macros), ThisWorkbook.cls (the add-in's
+  ThisWorkbook code: keyboard shortcuts) and customUI14.xml (the ribbon);
+- the installed xlwings package, which must be the pinned version (XLWINGS_VERSION, the same as
+  pyproject.toml's ``xlwings==`` pin): its RunPython module for custom add-ins
+  (``xlwings_custom_addin.bas``), with the documented edits of VENDOR_CHANGES applied at build
+  time, and ``addin/Dictionary.cls`` (which that module uses on a Mac). No copy of either is kept
+  in this repository, so what the add-in carries is always upstream plus VENDOR_CHANGES.
 
 Outputs:
 - addin/tallycheck/excel/tallycheck.xlam: the add-in (package data, so `tallycheck addin install`
@@ -33,12 +37,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import vba_project  # noqa: E402
+from tallycheck.excel import XLWINGS_VERSION  # noqa: E402
 
 VBA = HERE / "tallycheck" / "excel" / "vba"
+#: The VBA project's name, as the VBA editor and Excel's Disabled Items list show it.
+PROJECT = "TallyCheck"
 ADDIN = HERE / "tallycheck" / "excel" / "tallycheck.xlam"
 TEMPLATE = HERE.parent / "templates" / "tally-check-button.xlsm"
 SOURCES = ("TallyCheck.bas", "xlwings.bas", "Dictionary.cls")
+UPSTREAM = ("xlwings.bas", "Dictionary.cls")  # taken from the installed xlwings at build time
 RIBBON = "customUI14.xml"
+ADDIN_EVENTS = "ThisWorkbook.cls"  # the add-in's ThisWorkbook code: keyboard shortcuts
 FIXED_TIME = dt.datetime(2026, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -48,12 +57,20 @@ REL_UI = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibilit
 
 #: The only edits made to xlwings' xlwings_custom_addin.bas (tests check nothing else differs).
 VENDOR_CHANGES = (
-    # Config file ~/.tallycheck/tallycheck.conf (Windows) or .../Data/tallycheck.conf (Mac), a
-    # "tallycheck.conf" sheet or file: tallycheck's own settings, not those of other xlwings tools.
+    # Config file ~/.tallycheck/tallycheck.conf (Windows) or .../Data/tallycheck.conf (Mac):
+    # tallycheck's own settings, not those of other xlwings tools.
     ('Public Const PROJECT_NAME As String = "myaddin"', 'Public Const PROJECT_NAME As String = "tallycheck"'),
     # Do not put the analyst's workbook folder first on sys.path: a tallycheck.py or xlwings.py
     # lying there must not replace the installed package.
     ('GetConfig("ADD_WORKBOOK_TO_PYTHONPATH", "true")', 'GetConfig("ADD_WORKBOOK_TO_PYTHONPATH", "false")'),
+    # Security: settings come from the user's own config file only. Upstream reads a
+    # "tallycheck.conf" sheet of the active workbook, then a tallycheck.conf file beside it, first:
+    # a workbook received by e-mail could choose the interpreter, PYTHONPATH or conda command line.
+    ('Function GetConfig(configKey As String, Optional default As String = "", Optional source As String = "") As Variant',
+     'Function GetConfig(configKey As String, Optional default As String = "", Optional source As String = "user") As Variant'),
+    # Likewise, a worksheet named "*.py" in the workbook being checked is not code to run
+    # (upstream: xlwings PRO's embedded code, which otherwise blocks every click with a licence message).
+    ("    For i = 1 To 2\r\n        If i = 1 Then", "    For i = 2 To 2\r\n        If i = 1 Then"),
 )
 
 
@@ -66,13 +83,39 @@ def vendor(upstream: str) -> str:
     return upstream
 
 
+def _xlwings_folder() -> Path:
+    """The installed xlwings package, refused unless it is the version the add-in pins."""
+    try:
+        import xlwings
+    except ImportError:
+        raise SystemExit(f'building the add-in needs xlwings {XLWINGS_VERSION}: pip install "xlwings=={XLWINGS_VERSION}"') from None
+    if xlwings.__version__ != XLWINGS_VERSION:
+        raise SystemExit(
+            f"building the add-in needs xlwings {XLWINGS_VERSION} (pinned), found {xlwings.__version__}: "
+            f'pip install "xlwings=={XLWINGS_VERSION}"'
+        )
+    return Path(xlwings.__file__).parent
+
+
+def upstream_source(name: str) -> str:
+    """An xlwings VBA file as the installed package ships it."""
+    folder = _xlwings_folder()
+    path = folder / ("xlwings_custom_addin.bas" if name == "xlwings.bas" else f"addin/{name}")
+    return path.read_bytes().decode("cp1252")
+
+
 def read_source(name: str) -> str:
+    """A module's text as it goes into the project: ours from vba/, xlwings' from the package."""
+    if name == "xlwings.bas":
+        return vendor(upstream_source(name))
+    if name in UPSTREAM:
+        return upstream_source(name)
     return (VBA / name).read_bytes().decode("cp1252")
 
 
-def modules(sheet_code_names: list[str]) -> list[vba_project.Module]:
+def modules(sheet_code_names: list[str], workbook_code: str = "") -> list[vba_project.Module]:
     """The project's modules: document modules for the workbook and its sheets, then ours."""
-    out = [vba_project.document_module("ThisWorkbook", vba_project.WORKBOOK_BASE)]
+    out = [vba_project.document_module("ThisWorkbook", vba_project.WORKBOOK_BASE, workbook_code)]
     out += [vba_project.document_module(n, vba_project.WORKSHEET_BASE) for n in sheet_code_names]
     for name in SOURCES:
         module_name, source = vba_project.stored_source(read_source(name))
@@ -114,7 +157,7 @@ def _repackage(data: bytes, edit=None) -> bytes:
 
 def build_addin() -> bytes:
     """tallycheck.xlam: one (hidden, as in every add-in) worksheet, the VBA project, the ribbon."""
-    bin_data = vba_project.vba_project(modules(["Sheet1"]))
+    bin_data = vba_project.vba_project(modules(["Sheet1"], read_source(ADDIN_EVENTS)), project=PROJECT)
 
     def build(wb) -> None:
         ws = wb.add_worksheet("Tally Check")
@@ -140,6 +183,9 @@ BUTTONS = (
     ("TallyShowSummary", "Show summary"),
     ("TallyClearMarks", "Clear marks"),
     ("TallyShowChecked", "What is checked"),
+    ("TallyPreviousFinding", "Previous finding"),
+    ("TallyNextFinding", "Next finding"),
+    ("TallyMarkReviewed", "Mark as reviewed"),
 )
 ABOUT = (
     "Tally Check",
@@ -150,6 +196,8 @@ ABOUT = (
     "Validate this sheet: the same for the active sheet only.",
     "Show summary: go to the tallycheck sheet. Clear marks: remove every fill, note and sheet added.",
     "What is checked: the tables and relations Tally Check finds.",
+    "Previous finding / Next finding: select the marked cells one after the other, across sheets.",
+    "Mark as reviewed: accept the selected cell's finding, so that a new check does not mark it again.",
     "",
     "Needs Python with tallycheck installed; run 'tallycheck addin install' once in a terminal.",
     "Save this workbook as a macro-enabled workbook (.xlsm) to keep the buttons.",
@@ -158,7 +206,7 @@ ABOUT = (
 
 def build_template() -> bytes:
     """tally-check-button.xlsm: a Data sheet with the buttons at its right, and an About sheet."""
-    bin_data = vba_project.vba_project(modules(["Sheet1", "Sheet2"]))
+    bin_data = vba_project.vba_project(modules(["Sheet1", "Sheet2"]), project=PROJECT)
 
     def build(wb) -> None:
         data = wb.add_worksheet("Data")
@@ -179,14 +227,7 @@ def build_template() -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed files, write nothing")
-    parser.add_argument("--vendor", action="store_true", help="refresh vba/xlwings.bas from the installed xlwings")
     args = parser.parse_args(argv)
-    if args.vendor:
-        import xlwings
-
-        upstream = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes().decode("cp1252")
-        (VBA / "xlwings.bas").write_bytes(vendor(upstream).encode("cp1252"))
-        print(f"vendored xlwings {xlwings.__version__}")
     outputs = {ADDIN: build_addin(), TEMPLATE: build_template()}
     if args.check:
         stale = [p for p, data in outputs.items() if not p.exists() or p.read_bytes() != data]

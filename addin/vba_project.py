@@ -47,14 +47,14 @@ class Module:
         return 0x0021 if self.kind == "standard" else 0x0022
 
 
-def document_module(name: str, base: str) -> Module:
-    """An empty document module (ThisWorkbook, Sheet1, ...) as Excel stores one."""
+def document_module(name: str, base: str, code: str = "") -> Module:
+    """A document module (ThisWorkbook, Sheet1, ...) as Excel stores one: attributes, then any code."""
     lines = [
         f'Attribute VB_Name = "{name}"', f'Attribute VB_Base = "{base}"', "Attribute VB_GlobalNameSpace = False",
         "Attribute VB_Creatable = False", "Attribute VB_PredeclaredId = True", "Attribute VB_Exposed = True",
         "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = True",
     ]
-    return Module(name, "document", "\r\n".join(lines) + "\r\n")
+    return Module(name, "document", "\r\n".join(lines) + "\r\n" + crlf(code))
 
 
 def crlf(text: str) -> str:
@@ -249,13 +249,15 @@ def project_wm(modules: Sequence[Module]) -> bytes:
     return bytes(out + b"\x00\x00")
 
 
-def vba_project(modules: Sequence[Module], project_id: str = "{5B7D1A6E-2C3B-4D1A-9E8F-7A6B5C4D3E2F}") -> bytes:
-    """The vbaProject.bin for these modules."""
+def vba_project(
+    modules: Sequence[Module], project_id: str = "{5B7D1A6E-2C3B-4D1A-9E8F-7A6B5C4D3E2F}", project: str = "VBAProject"
+) -> bytes:
+    """The vbaProject.bin for these modules, under this project name."""
     streams = {
-        "PROJECT": project_stream(modules, project_id),
+        "PROJECT": project_stream(modules, project_id, project),
         "PROJECTwm": project_wm(modules),
         "VBA/_VBA_PROJECT": struct.pack("<HHBH", 0x61CC, 0xFFFF, 0x00, 0x0003),
-        "VBA/dir": compress(dir_stream(modules)),
+        "VBA/dir": compress(dir_stream(modules, project)),
     }
     for m in modules:
         streams[f"VBA/{m.name}"] = compress(_mbcs(m.source))

@@ -10,6 +10,11 @@ Cells behave as Excel's do where it matters here: typed text that looks like a n
 unless it starts with an apostrophe; a fill is a pattern with colours (``Range.color`` reads None
 for no fill); a note is rich text (a bold flag per character); a new sheet is activated.
 
+``FakeApp(mac=True)`` is Excel for Mac as xlwings sees it: ``.api`` is an AppleScript reference
+that knows none of Windows' object-model names (appscript raises AttributeError "Unknown property,
+element or command"), threaded comments raise NotImplementedError, and the add-in's VBA functions
+are reached with ``App.macro`` (lazy, as in xlwings: a missing macro fails when called).
+
 ``FakeBook.from_xlsx`` opens a workbook file the way Excel would show it (values, formulas,
 number formats, fills, notes, merged cells, custom XML parts); ``FakeBook.save_xlsx`` writes it
 back as Excel would save it, for the command line to read.
@@ -42,6 +47,10 @@ def bgr(rgb: tuple[int, int, int]) -> int:
 
 def rgb_of(n: int) -> tuple[int, int, int]:
     return n & 0xFF, (n >> 8) & 0xFF, (n >> 16) & 0xFF
+
+
+class XlwingsError(Exception):
+    """xlwings.XlwingsError, raised where real xlwings raises it."""
 
 
 class XlError(str):
@@ -139,14 +148,20 @@ def _coerce(text: str) -> Any:
 
 # -- COM side (what xlapi reaches through .api) -------------------------------------------------------
 class ComInterior:
-    def __init__(self, cells: list[Cell]) -> None:
+    def __init__(self, cells: list[Cell], app: FakeApp | None = None) -> None:
         self._cells = cells
+        self._app = app
+
+    def _changing(self) -> None:
+        if self._app is not None:
+            _change(self._app)
 
     def _get(self, attr: str) -> Any:
         values = {repr(getattr(c.fill, attr)) for c in self._cells}
         return getattr(self._cells[0].fill, attr) if len(values) == 1 else None
 
     def _set(self, attr: str, value: Any) -> None:
+        self._changing()
         for c in self._cells:
             setattr(c.fill, attr, value)
 
@@ -156,6 +171,7 @@ class ComInterior:
 
     @Pattern.setter
     def Pattern(self, v: int) -> None:
+        self._changing()
         self._set("pattern", v)
 
     @property
@@ -164,6 +180,7 @@ class ComInterior:
 
     @Color.setter
     def Color(self, v: int) -> None:
+        self._changing()
         for c in self._cells:
             c.fill.color, c.fill.theme, c.fill.tint = int(v), None, 0.0
             if c.fill.pattern == XL_NONE:
@@ -226,6 +243,7 @@ class ComHyperlinks:
 
     def Add(self, Anchor: Any, Address: str, SubAddress: str = "", ScreenTip: str = "",
             TextToDisplay: str = "") -> None:
+        _change(self._rng.sheet.book.app)
         for c in self._rng._cells():
             c.hyperlink = (Address, SubAddress)
             c.value, c.quote_prefix = TextToDisplay, False
@@ -260,7 +278,7 @@ class ComRange:
 
     @property
     def Interior(self) -> ComInterior:
-        return ComInterior(self._rng._cells())
+        return ComInterior(self._rng._cells(), self._rng.sheet.book.app)
 
     @property
     def Hyperlinks(self) -> ComHyperlinks:
@@ -362,6 +380,7 @@ class ComCustomXMLPart:
         self.NamespaceURI = etree.QName(root).namespace or ""
 
     def Delete(self) -> None:
+        _change(self._book.app)
         self._book.custom_xml.remove(self)
 
 
@@ -386,6 +405,7 @@ class ComCustomXMLParts:
 
     def Add(self, XML: str = "") -> ComCustomXMLPart:
         assert not XML.lstrip().startswith("<?xml"), "pass the document, not a declaration"
+        _change(self._book.app)
         part = ComCustomXMLPart(self._book, XML)
         self._book.custom_xml.append(part)
         return part
@@ -397,8 +417,6 @@ class ComWorkbook:
 
     @property
     def CustomXMLParts(self) -> ComCustomXMLParts:
-        if not self._book.com_custom_xml:  # as over Excel for Mac's AppleScript bridge
-            raise AttributeError("CustomXMLParts")
         return ComCustomXMLParts(self._book)
 
     @property
@@ -445,8 +463,17 @@ class ComWindow:
 
     @FreezePanes.setter
     def FreezePanes(self, v: bool) -> None:
+        """Freezes at the split, which Excel counts from the top row in view (ScrollRow)."""
         sheet = self._sheet()
-        sheet.frozen = (sheet.split_row, sheet.split_col) if v else None
+        sheet.frozen = (sheet.scroll_row - 1 + sheet.split_row, sheet.split_col) if v else None
+
+    @property
+    def ScrollRow(self) -> int:
+        return self._sheet().scroll_row
+
+    @ScrollRow.setter
+    def ScrollRow(self, v: int) -> None:
+        self._sheet().scroll_row = int(v)
 
     @property
     def SplitRow(self) -> int:
@@ -472,6 +499,27 @@ class ComApplication:
     @property
     def ActiveWindow(self) -> ComWindow:
         return ComWindow(self._app)
+
+
+class AppleScriptReference:
+    """What ``.api`` is on a Mac: an appscript reference, which has none of COM's names."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"Unknown property, element or command: {name!r}")
+
+
+def _change(app: FakeApp) -> None:
+    """Count a change to the workbook; reject it as busy Excel does when its number is in fail_at."""
+    app.changes += 1
+    if app.changes in app.fail_at:
+        raise RuntimeError("(-2147418111, 'Call was rejected by callee.', None, None)")
+
+
+def _api(app: FakeApp, com: Any) -> Any:
+    return AppleScriptReference(type(com).__name__) if app.mac else com
 
 
 # -- xlwings side ---------------------------------------------------------------------------------------
@@ -508,13 +556,14 @@ class FakeFont:
 
 
 class FakeNote:
-    def __init__(self, model: NoteModel, cell: Cell) -> None:
+    def __init__(self, model: NoteModel, cell: Cell, app: FakeApp) -> None:
         self._model = model
         self._cell = cell
+        self._app = app
 
     @property
     def api(self) -> ComComment:
-        return ComComment(self._model)
+        return _api(self._app, ComComment(self._model))
 
     @property
     def text(self) -> str:
@@ -522,9 +571,11 @@ class FakeNote:
 
     @text.setter
     def text(self, value: str) -> None:
+        _change(self._app)
         self._model.chars = [(ch, False) for ch in value]
 
     def delete(self) -> None:
+        _change(self._app)
         self._cell.note = None
 
 
@@ -592,7 +643,7 @@ class FakeRange:
 
     @property
     def api(self) -> ComRange:
-        return ComRange(self)
+        return _api(self.sheet.book.app, ComRange(self))
 
     # values and formulas
     def _read(self, cell: Cell) -> Any:
@@ -619,6 +670,7 @@ class FakeRange:
 
     @value.setter
     def value(self, data: Any) -> None:
+        _change(self.sheet.book.app)
         r1, c1, _, _ = self._areas[0]
         rows = data if isinstance(data, list) and data and isinstance(data[0], list) else [[data]]
         for i, row in enumerate(rows):
@@ -668,6 +720,7 @@ class FakeRange:
 
     @color.setter
     def color(self, color_or_rgb: Any) -> None:
+        _change(self.sheet.book.app)
         for c in self._cells():
             if color_or_rgb is None:
                 c.fill = Fill()
@@ -697,22 +750,36 @@ class FakeRange:
     @property
     def note(self) -> FakeNote | None:
         cell = self._cell(self.row, self.column)
-        return FakeNote(cell.note, cell) if cell.note is not None else None
+        return FakeNote(cell.note, cell, self.sheet.book.app) if cell.note is not None else None
 
     def add_note(self, text: str) -> FakeNote:
+        _change(self.sheet.book.app)
         if self.shape != (1, 1):
             raise ValueError("A note can only be added to a single cell")
         cell = self._cells()[0]
         if cell.note is not None:
             raise ValueError("This cell already has a note")
         cell.note = NoteModel([(ch, False) for ch in text], author="tallycheck user")
-        return FakeNote(cell.note, cell)
+        return FakeNote(cell.note, cell, self.sheet.book.app)
 
     @property
     def comment(self) -> FakeComment | None:
         if self.shape != (1, 1):
             raise ValueError("A comment location must be a single cell")
+        if self.sheet.book.app.mac:
+            raise NotImplementedError("Threaded comments are not available through Excel for Mac AppleScript")
         return FakeComment() if self._cell(self.row, self.column).threaded else None
+
+    def select(self) -> None:
+        if self.sheet.book._active is not self.sheet:
+            raise RuntimeError("Select method of Range class failed")  # as Excel: only on the active sheet
+        self.sheet._selected = self
+
+    def add_hyperlink(self, address: str, text_to_display: str | None = None, screen_tip: str | None = None) -> None:
+        _change(self.sheet.book.app)
+        for c in self._cells():
+            c.hyperlink = (address, "")
+            c.value, c.quote_prefix = text_to_display if text_to_display is not None else address, False
 
     # merged cells
     def _merge_of(self, r: int, c: int) -> tuple[int, int, int, int] | None:
@@ -742,6 +809,8 @@ class FakeSheet:
         self.frozen: tuple[int, int] | None = None
         self.split_row = 0
         self.split_col = 0
+        self.scroll_row = 1  # the top row in view
+        self._selected: FakeRange | None = None
 
     @property
     def name(self) -> str:
@@ -753,7 +822,7 @@ class FakeSheet:
 
     @property
     def api(self) -> ComWorksheet:
-        return ComWorksheet(self)
+        return _api(self.book.app, ComWorksheet(self))
 
     def range(self, cell1: Any, cell2: Any = None) -> FakeRange:
         if cell2 is not None:
@@ -778,10 +847,12 @@ class FakeSheet:
                                  max(r for r, _ in used), max(c for _, c in used))])
 
     def clear(self) -> None:
+        _change(self.book.app)
         self.cells.clear()
         self.merged.clear()
 
     def delete(self) -> None:
+        _change(self.book.app)
         self.book._sheets.remove(self)
         if self.book._active is self:
             self.book._active = self.book._sheets[0]
@@ -813,6 +884,7 @@ class FakeSheets:
         return self._book._active
 
     def add(self, name: str | None = None, before: FakeSheet | None = None, after: FakeSheet | None = None) -> FakeSheet:
+        _change(self._book.app)
         if name is not None and any(s.name.casefold() == name.casefold() for s in self._book._sheets):
             raise ValueError(f"Sheet named {name!r} already present in workbook")
         sheet = FakeSheet(self._book, name or f"Sheet{len(self._book._sheets) + 1}")
@@ -843,12 +915,20 @@ class FakeBooks:
 
 
 class FakeApp:
-    def __init__(self) -> None:
+    #: The Excel instance RunPython was started from (the one FakeBook.caller and FakeApps see).
+    running: FakeApp | None = None
+
+    def __init__(self, mac: bool = False) -> None:
+        FakeApp.running = self
         self._books: list[FakeBook] = []
         self.alerts: list[tuple[str, str | None, str | None]] = []
         self.status_history: list[Any] = []
         self._status: Any = False
         self.screen_updating = True
+        self.enable_events = True
+        self.mac = mac
+        self.fail_at: set[int] = set()  # the n-th changes to the workbook are rejected (see _change)
+        self.changes = 0
         self.addin_open = True
         self.macro_calls: list[str] = []
 
@@ -857,8 +937,14 @@ class FakeApp:
         return FakeBooks(self)
 
     @property
+    def selection(self) -> FakeRange | None:
+        """The selected range of the active sheet (A1 until something is selected)."""
+        sheet = self.books.active.sheets.active
+        return sheet._selected or sheet.range("A1")
+
+    @property
     def api(self) -> ComApplication:
-        return ComApplication(self)
+        return _api(self, ComApplication(self))
 
     @property
     def status_bar(self) -> Any:
@@ -870,11 +956,18 @@ class FakeApp:
         self.status_history.append(value)
 
     def macro(self, name: str) -> Any:
-        """The add-in's VBA record functions (TallyCheck.bas), as Application.Run would run them."""
-        addin, _, func = name.rpartition("!")
-        if addin != "'tallycheck.xlam'" or not self.addin_open:
-            raise RuntimeError(f"Cannot run the macro {name!r}")
-        return _vba_record_function(self, func)
+        """A VBA function as Application.Run runs it: found when called, not when named (as xlwings)."""
+        owner, _, func = name.rpartition("!")
+
+        def run(*args: Any) -> Any:
+            book = owner.strip("'")
+            carried = (book == "tallycheck.xlam" and self.addin_open) or any(
+                b.name == book and b.carries_macros for b in self._books)
+            if not carried:
+                raise RuntimeError(f"Cannot run the macro '{name}'. The macro may not be available in this workbook.")
+            return _vba_function(self, func)(*args)
+
+        return run
 
     def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None,
               callback: str | None = None) -> str:
@@ -882,8 +975,8 @@ class FakeApp:
         return "ok"
 
 
-def _vba_record_function(app: FakeApp, func: str) -> Any:
-    """TallyRecordRead / TallyRecordWrite of TallyCheck.bas, over the fake's parts."""
+def _vba_function(app: FakeApp, func: str) -> Any:
+    """TallyRecordRead / TallyRecordWrite / TallyProtection of TallyCheck.bas, over the fake's model."""
 
     def book(name: str) -> FakeBook:
         return next(b for b in app._books if b.name == name)
@@ -899,11 +992,26 @@ def _vba_record_function(app: FakeApp, func: str) -> Any:
             b.custom_xml.append(ComCustomXMLPart(b, xml))
         return True
 
-    functions = {"TallyRecordRead": read, "TallyRecordWrite": write}
+    def protection(book_name: str) -> str:
+        b = book(book_name)
+        return ("1" if b.protect_structure else "0") + "".join(f":{s.name}" for s in b._sheets if s.protected)
+
+    functions = {"TallyRecordRead": read, "TallyRecordWrite": write, "TallyProtection": protection}
     if func not in functions:
         raise RuntimeError(f"Cannot run the macro {func!r}")
     app.macro_calls.append(func)
     return functions[func]
+
+
+class FakeApps:
+    """xlwings.apps: the running Excel instances (here, the one RunPython was started from)."""
+
+    def __iter__(self):
+        return iter([FakeApp.running] if FakeApp.running is not None else [])
+
+    @property
+    def active(self) -> FakeApp | None:
+        return FakeApp.running
 
 
 class FakeBook:
@@ -916,7 +1024,7 @@ class FakeBook:
         self._active: FakeSheet | None = None
         self.custom_xml: list[ComCustomXMLPart] = []
         self.protect_structure = False
-        self.com_custom_xml = True
+        self.carries_macros = False  # a workbook with TallyCheck.bas in it (the button template)
 
     @property
     def name(self) -> str:
@@ -924,6 +1032,12 @@ class FakeBook:
 
     @property
     def fullname(self) -> str:
+        """As xlwings': a web address (OneDrive, SharePoint, Teams) is mapped to a local sync folder,
+        and raises when none is found (xlwings.utils.fullname_url_to_local_path)."""
+        if "://" in self._fullname:
+            raise XlwingsError(
+                f"URL {self._fullname} not recognized as valid OneDrive/SharePoint link. See xlwings.org/error"
+            )
         return self._fullname
 
     @property
@@ -932,7 +1046,32 @@ class FakeBook:
 
     @property
     def api(self) -> ComWorkbook:
-        return ComWorkbook(self)
+        return _api(self.app, ComWorkbook(self))
+
+    def macro(self, name: str) -> Any:
+        """This workbook's own VBA function, as xlwings' Book.macro names it."""
+        return self.app.macro(f"'{self.name}'!{name}")
+
+    @classmethod
+    def caller(cls) -> FakeBook:
+        """As xlwings' Book.caller(): the workbook named by RunPython's --wb= argument, cut at its
+        first "=" as xlwings does (``arg.split("=")[1]``), looked up in the running Excel."""
+        import sys
+
+        wb, from_xl = None, None
+        for arg in sys.argv:
+            if arg.startswith("--wb="):
+                wb = arg.split("=")[1].strip()
+            elif arg.startswith("--from_xl"):
+                from_xl = arg.split("=")[1].strip()
+        if from_xl == "1" and FakeApp.running is not None:
+            name = wb.lower()
+            for book in FakeApp.running._books:
+                if book.name.lower() == name:
+                    return book
+            raise KeyError(name)  # Books[name] of a workbook that is not open
+        raise Exception("Book.caller() must not be called directly. Call through Excel or set a mock caller "
+                        "first with Book.set_mock_caller().")
 
     # -- test helpers (not xlwings) --------------------------------------------------------------
     def _add_sheet(self, name: str) -> FakeSheet:

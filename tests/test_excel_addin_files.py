@@ -39,7 +39,8 @@ BUILT = {"addin": build_addin.ADDIN, "template": build_addin.TEMPLATE}
 
 
 def vba_text(name: str) -> str:
-    return (build_addin.VBA / name).read_bytes().decode("cp1252")
+    """A module's text as the build puts it in the project (ours, or xlwings' with the changes)."""
+    return build_addin.read_source(name)
 
 
 def extracted(path: Path) -> dict[str, str]:
@@ -70,20 +71,65 @@ def test_files_hold_exactly_the_sources(which: str) -> None:
             assert normalized(code[module]) == normalized(vba_text(name))
     documents = {"ThisWorkbook", "Sheet1"} | ({"Sheet2"} if which == "template" else set())
     assert set(code) == {vba_project.stored_source(vba_text(n))[0] for n in build_addin.SOURCES} | documents
-    for doc in documents:  # document modules: attributes only, no code
-        assert all(line.startswith("Attribute ") for line in normalized(code[doc]).splitlines())
+    for doc in documents:  # document modules: attributes, and only the add-in's ThisWorkbook has code
+        lines = normalized(code[doc]).splitlines()
+        attributes = [line for line in lines if line.startswith("Attribute ")]
+        assert lines[: len(attributes)] == attributes
+        body = "\n".join(lines[len(attributes):])
+        expected = vba_text(build_addin.ADDIN_EVENTS) if (which, doc) == ("addin", "ThisWorkbook") else ""
+        assert body == normalized(expected), doc
+
+
+def test_addin_shortcuts_run_macros_of_the_addin() -> None:
+    """Workbook_Open binds each shortcut to a Public Sub of TallyCheck.bas; closing unbinds them."""
+    source = vba_text(build_addin.ADDIN_EVENTS)
+    shortcuts = dict(item.split("=") for item in re.search(r'SHORTCUTS As String = "([^"]+)"', source).group(1).split(";"))
+    assert shortcuts == {"^+q": "TallyValidateWorkbook", "^+n": "TallyNextFinding"}
+    subs = _public_subs(vba_text("TallyCheck.bas"))
+    assert all(subs[macro][0] == "" for macro in shortcuts.values())
+    assert re.search(r"^Private Sub Workbook_Open\(\)", source, re.M)
+    assert re.search(r"^Private Sub Workbook_BeforeClose\(Cancel As Boolean\)", source, re.M)
 
 
 def test_vendored_xlwings_module_is_upstream_plus_the_listed_changes() -> None:
+    """The add-in's xlwings module differs from the installed package's in the listed lines only."""
+    upstream = build_addin.upstream_source("xlwings.bas").split("\r\n")
+    ours = extracted(build_addin.ADDIN)["xlwings"].split("\r\n")
+    assert len(ours) == len(upstream)
+    changed = [(a, b) for a, b in zip(upstream, ours, strict=True) if a != b]
+    expected = sum(upstream_text.count(old) for upstream_text in ["\r\n".join(upstream)]
+                   for old, _ in build_addin.VENDOR_CHANGES)
+    assert len(changed) == expected == 5
+    for a, b in changed:
+        assert any(old.split("\r\n")[0] in a and new.split("\r\n")[0] in b for old, new in build_addin.VENDOR_CHANGES)
+    assert build_addin.upstream_source("Dictionary.cls").endswith(extracted(build_addin.ADDIN)["Dictionary"][-200:])
+    assert not (build_addin.VBA / "xlwings.bas").exists(), "xlwings' module is taken from the package, not kept here"
+
+
+def test_xlwings_pin_is_the_version_the_addin_carries() -> None:
+    """pyproject's xlwings pin = XLWINGS_VERSION = the version of the module inside the built add-in."""
+    import tomllib
+
+    from tallycheck.excel import XLWINGS_VERSION
+    from tallycheck.excel.install import vba_xlwings_version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    pins = {req for extra in ("excel", "dev") for req in project[extra] if req.startswith("xlwings")}
+    assert pins == {f"xlwings=={XLWINGS_VERSION}"}
+    for built in BUILT.values():
+        module = extracted(built)["xlwings"]
+        assert re.search(r"^'Version: ([\d.]+)", module, re.M).group(1) == XLWINGS_VERSION
+        assert f'Public Const XLWINGS_VERSION As String = "{XLWINGS_VERSION}"' in module
+        assert f'Lib "xlwings64-{XLWINGS_VERSION}.dll"' in module  # what the UDF server loads
+    assert vba_xlwings_version() == XLWINGS_VERSION
+
+
+def test_build_refuses_another_xlwings(monkeypatch) -> None:
     import xlwings
 
-    ours = vba_text("xlwings.bas")
-    version = re.search(r"'Version: ([\d.]+)", ours).group(1)
-    if version != xlwings.__version__:
-        pytest.skip(f"installed xlwings {xlwings.__version__}, vendored {version}")
-    upstream = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes().decode("cp1252")
-    assert build_addin.vendor(upstream) == ours
-    assert ours.count('"tallycheck"') == 1 and "myaddin" not in ours
+    monkeypatch.setattr(xlwings, "__version__", "0.99.0")
+    with pytest.raises(SystemExit, match=r"needs xlwings 0\.37\.8 \(pinned\), found 0\.99\.0"):
+        build_addin.build_addin()
 
 
 def test_addin_package_is_an_addin_with_the_ribbon() -> None:
@@ -121,22 +167,43 @@ def _python_command(action: str) -> str:
     return "".join(out)
 
 
+#: Ribbon buttons that are VBA only (no Python to run): the Sub their tag leads to.
+VBA_ONLY = {"restart_python": "TallyRestartPython", "save_report": "TallySaveReport"}
+
+
 def test_every_ribbon_button_calls_an_entry_point() -> None:
     from tallycheck.excel import entry
 
     ui = etree.fromstring((build_addin.VBA / build_addin.RIBBON).read_bytes())
     buttons = list(ui.iter(f"{UI}button"))
     labels = {b.get("label") for b in buttons}
-    assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked"}
+    assert labels == {"Validate workbook", "Validate this sheet", "Clear marks", "Show summary", "What is checked",
+                      "Previous finding", "Next finding", "Restart Python", "Mark as reviewed", "Save report…"}
     subs = _public_subs(vba_text("TallyCheck.bas"))
-    seen = set()
-    for button in buttons:
-        params, body = subs[button.get("onAction")]
-        assert params == "control As Object"  # the IRibbonControl Excel passes
-        action = re.fullmatch(r'\s*TallyRun "(\w+)"\s*', body).group(1)
-        assert action in entry.ACTIONS and callable(getattr(entry, action))
-        seen.add(action)
-    assert seen == set(entry.ACTIONS)
+    assert {b.get("onAction") for b in buttons} == {"TallyRibbon"}
+    params, body = subs["TallyRibbon"]
+    assert params == "control As Object"  # the IRibbonControl Excel passes
+    # The callback: the VBA-only tags to their Sub, every other tag to TallyRun.
+    assert re.fullmatch(r'\s*If control\.Tag = "restart_python" Then\s+TallyRestartPython\s+'
+                        r'ElseIf control\.Tag = "save_report" Then\s+TallySaveReport\s+Else\s+'
+                        r"TallyRun control\.Tag\s+End If\s*", body)
+    assert "KillPy" in subs[VBA_ONLY["restart_python"]][1]  # xlwings' own way to stop the UDF server's Python
+    assert 'TallyRun "save_report:" & TallyHex(CStr(chosen))' in subs[VBA_ONLY["save_report"]][1]
+    tags = [b.get("tag") for b in buttons]
+    assert len(set(tags)) == len(tags)
+    assert set(tags) - {"restart_python"} == set(entry.ACTIONS)
+    assert all(callable(getattr(entry, t)) for t in entry.ACTIONS)
+
+
+def test_keytips_reach_every_button_with_distinct_keys() -> None:
+    """Alt, T, C opens the tab; one letter per button (customUI: keytip is 1 to 3 characters)."""
+    ui = etree.fromstring((build_addin.VBA / build_addin.RIBBON).read_bytes())
+    assert next(ui.iter(f"{UI}tab")).get("keytip") == "TC"
+    tips = [b.get("keytip") for b in ui.iter(f"{UI}button")]
+    assert all(t and 1 <= len(t) <= 3 and t.isalnum() and t.isupper() for t in tips)
+    assert len(set(tips)) == len(tips)
+    ids = [el.get("id") for el in ui.iter() if el.get("id")]
+    assert len(set(ids)) == len(ids)
 
 
 def test_every_template_button_runs_a_macro_of_the_project() -> None:
@@ -228,20 +295,45 @@ def test_vba_project_is_a_valid_compound_file() -> None:
     assert ole.openstream("VBA/_VBA_PROJECT").read() == bytes.fromhex("CC61FFFF000300")
     project = ole.openstream("PROJECT").read().decode("cp1252")
     assert "Module=TallyCheck" in project and "Class=Dictionary" in project and "Document=Sheet2/&H00000000" in project
+    assert 'Name="TallyCheck"' in project  # as the VBA editor and Disabled Items show it
+
+
+def _libreoffice_basic(built: Path, tmp_path: Path, *infilter: str) -> dict[str, dict[str, str]]:
+    """The Basic libraries LibreOffice makes of a built file's VBA project: library -> module -> XML."""
+    source = tmp_path / f"t{built.suffix}"
+    shutil.copy(built, source)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", *infilter,
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True,
+                   timeout=180)
+    libraries: dict[str, dict[str, str]] = {}
+    with zipfile.ZipFile(tmp_path / "t.ods") as z:
+        for n in z.namelist():
+            parts = n.split("/")
+            if len(parts) == 3 and parts[0] == "Basic" and parts[1] != "Standard" and not n.endswith("-lb.xml"):
+                libraries.setdefault(parts[1], {})[parts[2][:-4]] = z.read(n).decode()
+    return libraries
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_imports_the_vba_modules(tmp_path: Path) -> None:
-    shutil.copy(build_addin.TEMPLATE, tmp_path / "t.xlsm")
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
-                    "ods", "--outdir", str(tmp_path), str(tmp_path / "t.xlsm")], check=True, capture_output=True,
-                   timeout=180)
-    with zipfile.ZipFile(tmp_path / "t.ods") as z:
-        modules = {n.rsplit("/", 1)[-1][:-4]: z.read(n).decode() for n in z.namelist()
-                   if n.startswith("Basic/VBAProject/") and not n.endswith("script-lb.xml")}
+    libraries = _libreoffice_basic(build_addin.TEMPLATE, tmp_path)
+    assert set(libraries) == {build_addin.PROJECT}  # the project's name, as the VBA editor shows it
+    modules = libraries[build_addin.PROJECT]
     assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "TallyCheck", "xlwings", "Dictionary"}
     assert 'moduleType="class"' in modules["Dictionary"] and 'moduleType="document"' in modules["Sheet1"]
-    assert "Public Sub TallyValidateWorkbookRibbon(control As Object)" in modules["TallyCheck"]
+    assert "Public Sub TallyRibbon(control As Object)" in modules["TallyCheck"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_reads_the_addins_workbook_events(tmp_path: Path) -> None:
+    """The add-in (read as Excel 2007 VBA XML: LibreOffice does not detect .xlam by itself, nor
+    xlwings' own Excel-made one) carries its ThisWorkbook code: the keyboard shortcuts."""
+    libraries = _libreoffice_basic(build_addin.ADDIN, tmp_path, "--infilter=Calc MS Excel 2007 VBA XML")
+    modules = libraries[build_addin.PROJECT]
+    assert set(modules) == {"ThisWorkbook", "Sheet1", "TallyCheck", "xlwings", "Dictionary"}
+    workbook = modules["ThisWorkbook"]
+    assert 'moduleType="document"' in workbook
+    assert "Private Sub Workbook_Open()" in workbook and "Application.OnKey" in workbook
 
 
 def test_build_script_imports_cleanly() -> None:
@@ -255,5 +347,41 @@ def test_record_macros_exist_in_the_vba() -> None:
     assert re.search(r"^Public Function TallyRecordRead\(bookName As String, ns As String\) As String", source, re.M)
     assert re.search(r"^Public Function TallyRecordWrite\(bookName As String, ns As String, xml As String\) As Boolean",
                      source, re.M)
-    assert set(xlapi.RECORD_MACROS) == {"TallyRecordRead", "TallyRecordWrite"}
+    assert re.search(r"^Public Function TallyProtection\(bookName As String\) As String", source, re.M)
+    assert set(xlapi.MAC_MACROS) == {"TallyRecordRead", "TallyRecordWrite", "TallyProtection"}
     assert build_addin.ADDIN.name == xlapi.ADDIN_BOOK
+
+
+def test_save_report_reaches_python_with_any_path(monkeypatch, tmp_path: Path) -> None:
+    """The chosen path travels as hex of its UTF-16 units (TallyHex): quotes, spaces, accents survive."""
+    from excel_fake import FakeBook
+    from tallycheck.excel import entry
+
+    book = FakeBook.from_xlsx(ROOT / "examples" / "missing-in-action.xlsx")
+    monkeypatch.setattr(entry, "caller_book", lambda: book)
+    before = book._snapshot()
+    target = tmp_path / "O'Brien \"draft\" José" / "report"
+    target.parent.mkdir()
+    encoded = "".join(f"{ord(ch):04X}" for ch in str(target))  # what TallyHex makes of it
+    command = _python_command("save_report:" + encoded)
+    assert re.fullmatch(r"[0-9A-F]+", command.split("save_report:")[1].split("'")[0])
+    exec(compile(command, "<RunPython>", "exec"), {})
+    written = target.with_name("report.html")
+    assert written.is_file() and "missing-in-action.xlsx" in written.read_text(encoding="utf-8")
+    assert book.app.alerts[-1][0] == f"Saved the report (1 error and 0 warnings in missing-in-action.xlsx) to {written}."
+    assert book._snapshot() == before  # a report marks nothing
+
+
+def test_protected_view_and_conda_are_understood_before_python_starts() -> None:
+    """TallyRun: a workbook in Protected View gets 'Enable Editing first' (Windows only: the Mac's object
+    model has no ProtectedViewWindows); TallyInterpreter accepts a conda environment instead of a path."""
+    source = vba_text("TallyCheck.bas").replace("\r\n", "\n")
+    run = re.search(r"^Public Sub TallyRun\(action As String\)\n(.*?)^End Sub", source, re.M | re.S).group(1)
+    guard = re.search(r"If ActiveWorkbook Is Nothing Then\n(.*?)\n        Exit Sub", run, re.S).group(1)
+    windows = guard.split("#Else", 1)[1].split("#End If", 1)[0]
+    assert "If Application.ProtectedViewWindows.Count > 0 Then" in windows and "Enable Editing" in windows
+    assert "ProtectedViewWindows" not in guard.split("#Else", 1)[0]
+    interpreter = re.search(r"^Private Function TallyInterpreter\(\) As String\n(.*?)^End Function", source,
+                            re.M | re.S).group(1)
+    assert re.search(r'GetConfig\("CONDA PATH", ""\) <> "" And GetConfig\("CONDA ENV", ""\) <> "" Then\s+'
+                     r'TallyInterpreter = "python"', interpreter)

@@ -19,7 +19,7 @@ from tallycheck.excel import xlapi
 PAIRS = [
     (fake.FakeApp, xw.App), (fake.FakeBooks, xwm.Books), (fake.FakeBook, xw.Book), (fake.FakeSheets, xwm.Sheets),
     (fake.FakeSheet, xw.Sheet), (fake.FakeRange, xw.Range), (fake.FakeNote, xwm.Note), (fake.FakeFont, xwm.Font),
-    (fake.FakeComment, xwm.Comment),
+    (fake.FakeComment, xwm.Comment), (fake.FakeApps, xwm.Apps),
 ]
 EXCEL = Path(xlapi.__file__).parent
 
@@ -41,9 +41,10 @@ def test_fake_members_exist_in_xlwings(fake_cls: type, real_cls: type) -> None:
     missing = {n for n in public(fake_cls) if not hasattr(real_cls, n)}
     # FakeBook/FakeSheet keep their model in plain attributes the tests poke (cells, custom_xml, ...);
     # those are data, not API, and are listed here so nothing else slips through.
-    data = {"FakeBook": {"custom_xml", "protect_structure", "from_xlsx", "com_custom_xml"},
-            "FakeSheet": {"cells", "merged", "widths", "protected", "tab_color", "frozen", "split_row", "split_col"},
-            "FakeApp": {"alerts", "status_history", "addin_open", "macro_calls"}}
+    data = {"FakeBook": {"custom_xml", "protect_structure", "from_xlsx", "carries_macros"},
+            "FakeSheet": {"cells", "merged", "widths", "protected", "tab_color", "frozen", "split_row", "split_col",
+                          "scroll_row"},
+            "FakeApp": {"alerts", "status_history", "addin_open", "macro_calls", "mac", "fail_at", "changes", "running"}}
     assert missing - data.get(fake_cls.__name__, set()) == set()
 
 
@@ -80,8 +81,8 @@ def test_every_xlwings_name_the_code_uses_is_implemented_by_the_fake() -> None:
     needed = (used & real) - {"impl", "api"}
     # A few xlwings names our code uses on non-xlwings objects (dicts, grids, reports) only.
     unrelated = {"name", "value", "values", "count", "items", "get", "sheet", "copy", "index", "add", "clear",
-                 "delete", "row", "column", "text", "color", "rows", "path", "range", "cells", "options", "tables",
-                 "caller"}  # caller: xlwings.Book.caller(), on the real class (tests pass the book in)
+                 "delete", "row", "column", "text", "color", "rows", "path", "range", "cells", "options", "tables", "insert", "close", "flush", "table",
+                 "apps"}  # xlwings.apps, the module's list of running Excel instances (FakeApps)
     assert needed - faked - unrelated == set()
     assert {"add_note", "note", "comment", "used_range", "status_bar", "alert", "screen_updating",
             "number_format", "merge_cells", "merge_area", "last_cell", "resize", "formula", "font",

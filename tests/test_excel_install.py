@@ -34,9 +34,9 @@ def test_windows_install_status_remove(tmp_path: Path) -> None:
     assert any("Restart Excel" in line for line in done)
     assert install.status(loc)[0] == f"Installed: {loc.addin}"
     assert "does not exist any more" in install.status(loc)[1]
-    install.install(loc)  # again, with this Python: replaces the setting, keeps other keys
+    install.install(loc, env={})  # again, with this Python: replaces the setting, keeps other keys
     install.write_config(loc.config, {**install.read_config(loc.config), "SHOW CONSOLE": "True"})
-    install.install(loc)
+    install.install(loc, env={})
     assert install.read_config(loc.config) == {"INTERPRETER_WIN": sys.executable, "SHOW CONSOLE": "True"}
     assert install.status(loc)[1] == f"Interpreter: {sys.executable}"
     assert install.remove(loc)[0] == f"Removed the add-in: {loc.addin}"
@@ -46,7 +46,7 @@ def test_windows_install_status_remove(tmp_path: Path) -> None:
 
 def test_mac_install_copies_the_runpython_applescript(tmp_path: Path) -> None:
     loc = mac(tmp_path)
-    install.install(loc)
+    install.install(loc, env={})
     assert loc.addin.parent.name == "Excel" and "Startup.localized" in str(loc.addin)
     assert install.read_config(loc.config) == {"INTERPRETER_MAC": sys.executable}
     assert "com.microsoft.Excel/Data" in str(loc.config)
@@ -69,3 +69,70 @@ def test_cli_on_linux_says_so() -> None:
         result = CliRunner().invoke(app, ["addin", command])
         assert result.exit_code == 2
         assert "Windows and macOS" in result.output and "Traceback" not in result.output
+
+
+def test_config_is_written_in_the_code_page_the_vba_reads(tmp_path: Path) -> None:
+    """VBA's Input # reads the ANSI code page: a UTF-8 'José' came back as 'JosÃ©' and no Python was found."""
+    loc = windows(tmp_path)
+    python = "C:\\Users\\José Müller\\AppData\\Local\\Programs\\Python\\Python311\\python.exe"
+    install.install(loc, interpreter=python, env={})
+    data = loc.config.read_bytes()
+    assert data == f'"INTERPRETER_WIN","{python}"\n'.encode(install.ansi_encoding())
+    assert b"Jos\xe9 M\xfcller" in data  # one byte per letter, as the code page has them
+    assert install.read_config(loc.config, loc.encoding)["INTERPRETER_WIN"] == python
+    assert install.status(loc)[1].endswith("does not exist any more; run 'tallycheck addin install' again.")
+
+
+def test_a_path_the_code_page_cannot_hold_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    loc = windows(tmp_path)
+    with pytest.raises(install.Unsupported, match="cannot be written in this Windows' code page"):
+        install.install(loc, interpreter="C:\\Users\\Дмитрий\\python.exe", env={})
+    assert not loc.addin.exists() and not loc.config.exists()
+
+
+def test_conda_environment_is_configured_as_xlwings_does(tmp_path: Path) -> None:
+    loc = windows(tmp_path)
+    conda = {"CONDA_DEFAULT_ENV": "analysis", "CONDA_EXE": "C:\\Users\\me\\miniconda3\\Scripts\\conda.exe"}
+    lines = install.install(loc, env=conda)
+    assert install.read_config(loc.config, loc.encoding) == {"CONDA PATH": "C:\\Users\\me\\miniconda3",
+                                                             "CONDA ENV": "analysis"}
+    assert any("conda environment analysis" in line for line in lines)
+    assert install.status(loc)[1] == (
+        "Interpreter: C:\\Users\\me\\miniconda3\\envs\\analysis\\python.exe does not exist any more; "
+        "run 'tallycheck addin install' again.")
+    install.install(loc, env={})  # outside conda again: the interpreter replaces the conda settings
+    assert install.read_config(loc.config, loc.encoding) == {"INTERPRETER_WIN": sys.executable}
+    on_mac = mac(tmp_path)
+    install.install(on_mac, env=conda)  # a Mac runs the interpreter itself, as xlwings does
+    assert install.read_config(on_mac.config) == {"INTERPRETER_MAC": sys.executable}
+
+
+def test_install_refuses_without_xlwings(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xlwings" else real(name, *a))
+    loc = windows(tmp_path)
+    with pytest.raises(install.Unsupported, match=r'pip install "tallycheck\[excel\]"'):
+        install.install(loc, env={})
+    assert not loc.addin.exists() and not loc.config.exists()
+
+
+def test_udf_server_only_where_its_dll_is(tmp_path: Path) -> None:
+    loc = windows(tmp_path)
+    venv = tmp_path / "venv"
+    python = venv / "Scripts" / "python.exe"
+    python.parent.mkdir(parents=True)
+    python.write_bytes(b"")
+    with pytest.raises(install.Unsupported, match=r"--server needs xlwings' xlwings64-0\.37\.8\.dll"):
+        install.install(loc, interpreter=str(python), server=True, env={})
+    assert not loc.config.exists()
+    (venv / "xlwings64-0.37.8.dll").write_bytes(b"MZ")  # where pip puts it in a virtual environment
+    lines = install.install(loc, interpreter=str(python), server=True, env={})
+    assert install.read_config(loc.config, loc.encoding)["USE UDF SERVER"] == "True"
+    assert any("Restart Python" in line for line in lines)
+    assert install.status(loc)[2] == f"UDF server: on ({venv / 'xlwings64-0.37.8.dll'})"
+    install.install(loc, interpreter=str(python), env={})  # without --server: off again
+    assert "USE UDF SERVER" not in install.read_config(loc.config, loc.encoding)
+    with pytest.raises(install.Unsupported, match="Windows only"):
+        install.install(mac(tmp_path), server=True, env={})

@@ -9,3 +9,8 @@
 Nothing here is imported by the command line's check/mark/clear, and this package imports
 nothing heavy at import time: a click starts Python afresh.
 """
+
+#: The xlwings release whose RunPython module the add-in carries (addin/build_addin.py takes it from
+#: that installed package at build time). pyproject.toml pins ``xlwings==`` to it: xlwings' UDF server
+#: loads its DLL by this exact version, and RunPython on a Mac calls the AppleScript of this name.
+XLWINGS_VERSION = "0.37.8"

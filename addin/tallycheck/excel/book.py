@@ -24,14 +24,19 @@ _ERRORS = frozenset({
 
 
 def read_book(book: Any, sheets: Iterable[str] | None = None) -> Workbook:
-    """Read every worksheet (or only those named) of a live xlwings Book."""
+    """Read every worksheet (or only those named) of a live xlwings Book.
+
+    The workbook is labelled by ``book.name``, never ``book.fullname``: for a workbook opened from
+    SharePoint, Teams or OneDrive, xlwings turns the web address into a local path, which can fail
+    or search the disk for minutes, and the path is only a label here.
+    """
     wanted = set(sheets) if sheets is not None else None
     out = []
     for sheet in book.sheets:
         if wanted is not None and sheet.name not in wanted:
             continue
         out.append(read_sheet(sheet))
-    return Workbook(Path(book.fullname or book.name), out)
+    return Workbook(Path(book.name), out)
 
 
 def _grid(data: Any) -> list[list[Any]]:

@@ -9,14 +9,24 @@ which Python to run, the way `xlwings addin install` does.
   ``INTERPRETER_MAC`` to the add-in's config file, where its xlwings module looks:
   ``%USERPROFILE%\\.tallycheck\\tallycheck.conf`` on Windows,
   ``~/Library/Containers/com.microsoft.Excel/Data/tallycheck.conf`` on macOS (Excel's sandbox).
+- In a conda environment on Windows it writes ``CONDA PATH`` and ``CONDA ENV`` instead, as
+  `xlwings addin install` does (RunPython then activates the environment, which NumPy needs).
+- The file is written in the encoding the add-in's VBA reads it with (Windows: the ANSI code
+  page, "mbcs"), so a profile folder like ``C:\\Users\\José`` comes back as it was written.
+- ``--server`` (Windows) also turns on xlwings' UDF server: one Python stays running, so clicks
+  after the first skip Python's start-up. It needs xlwings' DLL of the pinned version beside the
+  interpreter, which is checked first; the ribbon's "Restart Python" stops that Python.
 - On macOS, RunPython needs xlwings' AppleScript in ``~/Library/Application Scripts/com.microsoft.Excel``
   (what `xlwings runpython install` copies); it is copied under the name the add-in's VBA calls.
 
-Anything else (Linux, no Excel found, Excel holding the file) gets a sentence and exit status 2.
+Anything else (Linux, no Excel found, Excel holding the file, xlwings missing from the Python the
+add-in is to run) gets a sentence and exit status 2.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import ntpath
 import os
 import re
 import shutil
@@ -49,6 +59,7 @@ class Locations:
     config: Path
     interpreter_key: str
     applescripts: Path | None = None
+    encoding: str = "utf-8"  # what the add-in's VBA reads the config file with
 
     @property
     def addin(self) -> Path:
@@ -64,7 +75,8 @@ def locations(platform: str | None = None, home: Path | None = None, env: dict[s
         appdata = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
         profile = Path(env.get("USERPROFILE") or home)
         excel = appdata / "Microsoft" / "Excel"
-        return Locations("windows", excel / "XLSTART", excel, profile / ".tallycheck" / CONFIG_NAME, "INTERPRETER_WIN")
+        return Locations("windows", excel / "XLSTART", excel, profile / ".tallycheck" / CONFIG_NAME, "INTERPRETER_WIN",
+                         encoding=ansi_encoding())
     if platform == "darwin":
         office = home / "Library" / "Group Containers" / "UBF8T346G9.Office"
         startup = office / "User Content.localized" / "Startup.localized" / "Excel"
@@ -77,31 +89,62 @@ def locations(platform: str | None = None, home: Path | None = None, env: dict[s
     )
 
 
+def ansi_encoding() -> str:
+    """The Windows ANSI code page, which VBA's ``Input #`` reads text files with.
+
+    "mbcs" is that code page on Windows; elsewhere (tests of a Windows setup) cp1252 stands for it.
+    """
+    try:
+        "".encode("mbcs")
+    except LookupError:
+        return "cp1252"
+    return "mbcs"
+
+
 def packaged_addin() -> Path:
     return Path(__file__).resolve().parent / ADDIN_NAME
 
 
 def vba_xlwings_version() -> str:
     """The xlwings version of the VBA module inside the add-in."""
-    text = (Path(__file__).resolve().parent / "vba" / "xlwings.bas").read_text(encoding="cp1252")
-    m = re.search(r"'Version: ([\d.]+)", text)
-    return m.group(1) if m else "?"
+    from . import XLWINGS_VERSION
+
+    return XLWINGS_VERSION
 
 
-def read_config(path: Path) -> dict[str, str]:
+def read_config(path: Path, encoding: str = "utf-8") -> dict[str, str]:
     """The config file's "KEY","VALUE" lines (xlwings' format)."""
     out: dict[str, str] = {}
     if path.is_file():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in path.read_text(encoding=encoding, errors="replace").splitlines():
             m = re.match(r'\s*"([^"]*)"\s*,\s*"(.*)"\s*$', line)
             if m:
                 out[m.group(1)] = m.group(2)
     return out
 
 
-def write_config(path: Path, values: dict[str, str]) -> None:
+def write_config(path: Path, values: dict[str, str], encoding: str = "utf-8") -> None:
+    """Write the settings in the encoding the add-in reads; Unsupported if a value cannot be."""
+    text = "".join(f'"{k}","{v}"\n' for k, v in values.items())
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise Unsupported(
+            f"the setting {bad!r} cannot be written in this Windows' code page, which the add-in reads "
+            f"({path}). Install Python in a folder whose name has only characters of your system language, "
+            "or pass --interpreter with such a path."
+        ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f'"{k}","{v}"\n' for k, v in values.items()), encoding="utf-8")
+    path.write_bytes(data)
+
+
+def conda_settings(env: dict[str, str]) -> tuple[str, str] | None:
+    """(CONDA PATH, CONDA ENV) of an active conda environment, as xlwings' installer finds them."""
+    name, exe = env.get("CONDA_DEFAULT_ENV"), env.get("CONDA_EXE")
+    if not name or not exe:
+        return None
+    return ntpath.dirname(ntpath.dirname(exe)), name
 
 
 def _excel_present(loc: Locations) -> bool:
@@ -110,8 +153,10 @@ def _excel_present(loc: Locations) -> bool:
     return loc.excel_home.is_dir()
 
 
-def install(loc: Locations, interpreter: str | None = None, *, force: bool = False) -> list[str]:
+def install(loc: Locations, interpreter: str | None = None, *, force: bool = False, server: bool = False,
+            env: dict[str, str] | None = None) -> list[str]:
     """Copy the add-in and configure the interpreter; return what was done, line by line."""
+    env = dict(os.environ) if env is None else env
     source = packaged_addin()
     if not source.is_file():
         raise Unsupported(f"the add-in file is missing from this installation ({source}); reinstall tallycheck")
@@ -120,6 +165,34 @@ def install(loc: Locations, interpreter: str | None = None, *, force: bool = Fal
             f"Excel does not seem to be installed for this user (no {loc.excel_home}). Start Excel once, "
             "then run this again (or pass --force to install anyway)."
         )
+    if interpreter is None and importlib.util.find_spec("xlwings") is None:
+        raise Unsupported(
+            'xlwings is not installed in this Python, and every button needs it. Run: pip install "tallycheck[excel]" '
+            "and then tallycheck addin install again."
+        )
+    if server and loc.platform != "windows":
+        raise Unsupported("--server (xlwings' UDF server) is for Excel on Windows only; clicks on a Mac start Python afresh.")
+    values = read_config(loc.config, loc.encoding)
+    for key in (loc.interpreter_key, "CONDA PATH", "CONDA ENV", "USE UDF SERVER"):
+        values.pop(key, None)
+    conda = conda_settings(env) if loc.platform == "windows" and interpreter is None else None
+    if conda is not None:
+        values["CONDA PATH"], values["CONDA ENV"] = conda
+        python = _conda_python(*conda)
+        runs = f"Tally Check will run Python in the conda environment {conda[1]} ({conda[0]})"
+    else:
+        python = interpreter or sys.executable
+        values[loc.interpreter_key] = python
+        runs = f"Tally Check will run {python}"
+    if server:
+        dll = udf_server_dll(python)
+        if dll is None:
+            raise Unsupported(
+                f"--server needs xlwings' {_dll_names()[0]} beside {python} or in its parent folder "
+                f'(pip install "xlwings=={vba_xlwings_version()}" in that Python puts it there); not found, nothing changed.'
+            )
+        values["USE UDF SERVER"] = "True"
+    write_config(loc.config, values, loc.encoding)  # before the copy: a path it cannot take changes nothing
     done = []
     try:
         loc.startup.mkdir(parents=True, exist_ok=True)
@@ -131,11 +204,10 @@ def install(loc: Locations, interpreter: str | None = None, *, force: bool = Fal
     except OSError as exc:
         raise Unsupported(f"cannot write {loc.addin}: {exc.strerror or exc}") from None
     done.append(f"Installed the add-in: {loc.addin}")
-    python = interpreter or sys.executable
-    values = read_config(loc.config)
-    values[loc.interpreter_key] = python
-    write_config(loc.config, values)
-    done.append(f"Tally Check will run {python} (set in {loc.config})")
+    done.append(f"{runs} (set in {loc.config})")
+    if server:
+        done.append(f"Python stays running between clicks (xlwings' UDF server, {dll}); "
+                    "after upgrading tallycheck, click Restart Python on the ribbon.")
     if loc.applescripts is not None:
         script = _applescript()
         if script is not None:
@@ -146,6 +218,33 @@ def install(loc: Locations, interpreter: str | None = None, *, force: bool = Fal
     done.extend(_xlwings_notes())
     done.append("Restart Excel: the 'Tally Check' tab appears on the ribbon.")
     return done
+
+
+def _conda_python(conda_path: str, conda_env: str) -> str:
+    """The python.exe of a conda environment, where xlwings' VBA looks for it."""
+    if conda_env == "base":
+        home = conda_path
+    elif "\\" in conda_env:
+        home = conda_env
+    else:
+        home = ntpath.join(conda_path, "envs", conda_env)
+    return ntpath.join(home, "python.exe")
+
+
+def _dll_names() -> tuple[str, str]:
+    version = vba_xlwings_version()
+    return f"xlwings64-{version}.dll", f"xlwings32-{version}.dll"
+
+
+def udf_server_dll(python: str) -> Path | None:
+    """xlwings' DLL for the UDF server, where the add-in's VBA loads it from (XLPyLoadDLL)."""
+    folder = ntpath.dirname(python)
+    for where in (folder, ntpath.dirname(folder)):
+        for name in _dll_names():
+            candidate = Path(where) / name
+            if where and candidate.is_file():
+                return candidate
+    return None
 
 
 def _applescript() -> Path | None:
@@ -190,13 +289,20 @@ def status(loc: Locations) -> list[str]:
         out.append(f"Installed: {loc.addin}" + ("" if same else " (an older build: run tallycheck addin install)"))
     else:
         out.append(f"Not installed. 'tallycheck addin install' puts it at {loc.addin}")
-    python = read_config(loc.config).get(loc.interpreter_key)
+    settings = read_config(loc.config, loc.encoding)
+    python = settings.get(loc.interpreter_key)
+    if python is None and "CONDA ENV" in settings:
+        python = _conda_python(settings.get("CONDA PATH", ""), settings["CONDA ENV"])
     if python is None:
         out.append(f"Interpreter: not set ({loc.config}); 'tallycheck addin install' sets it to this Python.")
     elif python not in ("python", "pythonw") and not Path(python).exists():
         out.append(f"Interpreter: {python} does not exist any more; run 'tallycheck addin install' again.")
     else:
         out.append(f"Interpreter: {python}")
+    if settings.get("USE UDF SERVER") == "True":
+        dll = udf_server_dll(python or "")
+        out.append(f"UDF server: on ({dll})" if dll else f"UDF server: on, but {_dll_names()[0]} is not beside {python}: "
+                   "clicks will fail; run 'tallycheck addin install' (without --server) or reinstall xlwings there.")
     out.extend(_xlwings_notes())
     return out
 
@@ -215,9 +321,10 @@ def _run(action, **kwargs) -> None:
 def install_command(
     interpreter: str | None = typer.Option(None, help="Python for the add-in to run (default: this one)."),
     force: bool = typer.Option(False, "--force", help="Install even if no Excel folder is found."),
+    server: bool = typer.Option(False, "--server", help="Windows: keep Python running between clicks (xlwings' UDF server)."),
 ) -> None:
     """Copy the add-in to Excel's startup folder and make it run this Python."""
-    _run(install, interpreter=interpreter, force=force)
+    _run(install, interpreter=interpreter, force=force, server=server)
 
 
 @addin_app.command("remove")

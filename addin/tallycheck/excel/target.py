@@ -21,16 +21,21 @@ Tokens written here carry ``via=excel`` and describe cells in words both targets
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..findings import Finding
 from ..marks.errors import MarkError
 from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, is_summary_sheet, unique_sheet_name
-from ..marks.record import NAMESPACE, MarkRecord, Token
+from ..marks.record import NAMESPACE, CellRecord, MarkRecord, Token
 from . import xlapi
 
 #: record.state["target"]["kind"] for records written by this target.
 KIND = "excel"
+#: record.state keys this target adds: the findings the marks stand for (so that "Validate this
+#: sheet" can keep the other sheets' marks) and the findings an auditor marked as reviewed.
+FINDINGS_STATE = "findings"
+REVIEWS_STATE = "reviews"
 _TEXT_LIMIT = 32_767
 _WIDTHS = (18, 9, 14, 10, 14, 14, 13, 12, 26, 100)
 _HEADER_ROW = 5
@@ -44,6 +49,13 @@ class XlwingsTarget:
     def __init__(self, book: Any) -> None:
         self.book = book
         self._sheets: dict[str, Any] | None = None
+        # What this run has started to change, each entry written *before* the change is made, so
+        # that a run failing part-way (Excel busy, a sheet protected meanwhile) can be rolled back.
+        self._journal: dict[tuple[str, str], CellRecord] = {}
+        self._new_summary: Token | None = None
+        #: Kept in the record by write_record; set by the caller before marking.
+        self.findings: Sequence[Finding] | None = None
+        self.reviews: list[dict[str, str]] = []
 
     # -- helpers ------------------------------------------------------------------------------
     def _by_name(self) -> dict[str, Any]:
@@ -62,6 +74,13 @@ class XlwingsTarget:
         sheet = self._find(key)
         return sheet.range(cell) if sheet is not None else None
 
+    def _log(self, key: str, cell: str, *, fill: Token | None = None, note: Token | None = None) -> None:
+        entry = self._journal.setdefault((key, cell), CellRecord(key, key, cell, "", {}, {}))
+        if fill is not None:
+            entry.fill = fill
+        if note is not None:
+            entry.note = note
+
     # -- MarkTarget ---------------------------------------------------------------------------
     def sheet_key(self, sheet: str) -> str:
         """The sheet's name: Excel's object model has no other id that survives a save."""
@@ -75,9 +94,10 @@ class XlwingsTarget:
         if rng is None:
             raise MarkError(None, f"the workbook has no worksheet named {key!r}")
         was = xlapi.fill_state(rng)
-        xlapi.paint_solid(rng, rgb)
         token = {"via": KIND, "applied": rgb}
         token.update({f"was.{k}": v for k, v in was.items()})
+        self._log(key, cell, fill=token)
+        xlapi.paint_solid(rng, rgb)
         return token
 
     def unpaint(self, key: str, cell: str, token: Token) -> bool:
@@ -108,6 +128,7 @@ class XlwingsTarget:
         width, height = _box(runs)
         if note is None:
             text = "".join(runs)[:_TEXT_LIMIT]
+            self._log(key, cell, note={"via": KIND, "mode": "new", "ours": json.dumps(runs)})
             note = rng.add_note(text)
             _embolden(note, 1, runs, blocks)
             xlapi.set_note_size(note, width, height)
@@ -115,6 +136,7 @@ class XlwingsTarget:
         original = note.text or ""
         runs = ["\n\n" + runs[0], *runs[1:]]
         size = xlapi.note_size(note)
+        self._log(key, cell, note={"via": KIND, "mode": "appended", "ours": json.dumps(runs)})
         xlapi.append_text(note, "".join(runs))
         xlapi.set_bold(note, xlapi.u16(original) + 1, 2 + xlapi.u16(heading), True)
         _embolden(note, xlapi.u16(original) + 1 + xlapi.u16(runs[0]), runs[1:], blocks[1:])
@@ -156,9 +178,12 @@ class XlwingsTarget:
         else:
             name = self._unique_name(SUMMARY_SHEET)
             last = self.book.sheets[len(self.book.sheets) - 1]
+            self._new_summary = {"via": KIND, "name": name}
             sheet = self.book.sheets.add(name=name, after=last)
             self._sheets = None
         _render(sheet, summary)
+        if self.reviews:
+            _render_reviews(sheet, _HEADER_ROW + len(summary.rows) + 2, self.reviews)
         if active is not None and active.name != self.book.sheets.active.name:
             active.activate()  # adding a sheet activates it; the analyst stays where they were
         return {"via": KIND, "name": sheet.name}
@@ -191,9 +216,50 @@ class XlwingsTarget:
             xlapi.write_custom_xml(self.book, NAMESPACE, None)
             return
         record.state["target"] = {"kind": KIND}
+        if self.findings is not None:
+            record.state[FINDINGS_STATE] = {"json": json.dumps([_finding_json(f) for f in self.findings])}
+        if self.reviews:
+            record.state[REVIEWS_STATE] = {"json": json.dumps(self.reviews)}
         xml = record.to_xml().decode("utf-8")
         xml = xml[xml.index("?>") + 2 :] if xml.startswith("<?xml") else xml
         xlapi.write_custom_xml(self.book, NAMESPACE, xml)
+
+    def roll_back(self, previous: MarkRecord | None) -> None:
+        """Undo what a failed run changed, so the workbook is as Clear marks would leave it.
+
+        Marking first restores the previous run's cells, then paints; once painting has begun the
+        previous marks are gone, and so is their record. Whatever cannot be undone now (Excel still
+        refusing calls) is written as the restore record instead, so Clear marks finishes the job.
+        """
+        journal, self._journal = list(self._journal.values()), {}
+        left = MarkRecord(version="", when="")
+        for c in reversed(journal):
+            if not _retried(lambda c=c: self._unmark(c)):
+                left.cells.insert(0, c)
+        refilled = previous.summary if previous is not None and journal else None
+        for token, ours in ((self._new_summary, True), (refilled, False)):
+            if token and not _retried(lambda t=token, o=ours: self._drop_summary(t, o)):
+                left.summary = token
+        self._new_summary = None
+        if not journal and not left.summary:
+            return  # nothing was painted: the previous record still describes the workbook
+        _retried(lambda: self.write_record(left if left.cells or left.summary else None))
+
+    def _unmark(self, c: CellRecord) -> None:
+        if c.fill:
+            self.unpaint(c.key, c.cell, c.fill)
+        if c.note:
+            self.remove_note(c.key, c.cell, c.note)
+
+    def _drop_summary(self, token: Token, ours: bool) -> None:
+        """Delete a summary sheet this run added or was refilling (a half-written one has no title)."""
+        sheet = self._find(token["name"])
+        if sheet is None or sheet.name != token["name"]:
+            return
+        first = sheet.range("A1").value
+        if ours or first is None or is_summary_sheet(sheet.name, first):
+            sheet.delete()
+            self._sheets = None
 
     # -- summary helpers -------------------------------------------------------------------------
     def _summary_sheet(self, token: Token | None) -> Any | None:
@@ -213,6 +279,72 @@ class XlwingsTarget:
             return None
         sheet = self._summary_sheet(record.summary)
         return sheet.name if sheet is not None else None
+
+
+#: A roll-back step Excel refuses (busy: "Call was rejected by callee") is tried this often,
+#: pausing a little longer each time.
+RETRIES = 4
+PAUSE = 0.2
+
+
+def _retried(step: Callable[[], object]) -> bool:
+    """Run a step, again after a pause if Excel refuses it; False if it never went through."""
+    import time
+
+    for attempt in range(RETRIES):
+        try:
+            step()
+            return True
+        except Exception:
+            if attempt < RETRIES - 1:
+                time.sleep(PAUSE * (attempt + 1))
+    return False
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {**f.to_json(), "table": f.table}
+
+
+def stored_findings(record: MarkRecord | None) -> list[Finding] | None:
+    """The findings a record's marks stand for; None for a record without them (the command line's)."""
+    token = record.state.get(FINDINGS_STATE) if record is not None else None
+    if not token:
+        return None
+    return [Finding(**{**d, "cells": tuple(d["cells"])}) for d in json.loads(token["json"])]
+
+
+def stored_reviews(record: MarkRecord | None) -> list[dict[str, str]]:
+    """The reviews a record carries: sheet, cell, rule, expected, found, by, when."""
+    token = record.state.get(REVIEWS_STATE) if record is not None else None
+    return json.loads(token["json"]) if token else []
+
+
+def review_key(f: Finding | dict[str, str]) -> tuple[str, ...]:
+    """What makes a review apply to a finding: the same cell, rule and figures."""
+    from ..marks.plan import fmt
+    from ..marks.refs import normalize_a1
+
+    if isinstance(f, Finding):
+        return f.sheet, normalize_a1(f.cell), f.rule, fmt(f.expected), fmt(f.found)
+    return f["sheet"], f["cell"], f["rule"], f["expected"], f["found"]
+
+
+def review(f: Finding, by: str, when: str) -> dict[str, str]:
+    sheet, cell, rule, expected, found = review_key(f)
+    return {"sheet": sheet, "cell": cell, "rule": rule, "expected": expected, "found": found, "by": by, "when": when}
+
+
+_REVIEW_HEADERS = ("Sheet", "Cell", "Rule", "Expected", "Found", "Reviewed by", "When")
+
+
+def _render_reviews(sheet: Any, row: int, reviews: list[dict[str, str]]) -> None:
+    """Below the findings: what was marked as reviewed, by whom and when (not marked again)."""
+    title = "Reviewed: accepted, and not marked again while the figures stay the same"
+    rows: list[list[object]] = [[title, *[None] * 6], list(_REVIEW_HEADERS)]
+    rows += [[r["sheet"], r["cell"], r["rule"], r["expected"], r["found"], r["by"], r["when"]] for r in reviews]
+    sheet.range((row, 1)).resize(len(rows), len(_REVIEW_HEADERS)).value = [[_cell_value(v) for v in r] for r in rows]
+    sheet.range((row, 1)).font.bold = True
+    sheet.range((row + 1, 1)).resize(1, len(_REVIEW_HEADERS)).font.bold = True
 
 
 def _rgb_tuple(argb: str | None) -> tuple[int, int, int] | None:

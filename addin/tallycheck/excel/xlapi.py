@@ -1,8 +1,8 @@
 """Every call tallycheck makes past xlwings' own wrappers, into Excel's object model (``.api``).
 
 xlwings wraps most of what the Excel front door needs (values, formulas, number formats, fills via
-``Range.color``, notes via ``Range.note``/``add_note``, sheets, fonts, freeze panes, alerts, the
-status bar). A few things it has no wrapper for, and they are all here, nowhere else:
+``Range.color``, notes via ``Range.note``/``add_note``, sheets, fonts, alerts, the status bar). A
+few things it has no wrapper for, and they are all here, nowhere else:
 
 - a fill's pattern and theme colour (to put an analyst's own fill back exactly, not just its RGB);
 - rich text in a note (our bold heading) and appending to / cutting from an existing note while
@@ -10,15 +10,19 @@ status bar). A few things it has no wrapper for, and they are all here, nowhere 
 - a note box's size (ours are wordy);
 - the restore record as a custom XML part (``Workbook.CustomXMLParts``), the same place a marked
   file keeps it, so ``tallycheck clear`` finds a record Excel saved, and the button finds one the
-  command line wrote (where Python cannot reach CustomXMLParts, as over Excel for Mac's AppleScript
-  bridge, the add-in's own VBA functions TallyRecordRead/TallyRecordWrite do it, via ``App.macro``);
-- workbook and sheet protection; an internal hyperlink (``SubAddress``); a link's underline and the
-  summary tab's colour.
+  command line wrote;
+- workbook and sheet protection; an internal hyperlink (``SubAddress``); a link's underline, the
+  summary tab's colour and frozen header rows.
 
 ``COM_MEMBERS`` lists each object-model member used, by object; the tests' fake Excel implements
-exactly these, and a test keeps this list, this module and the fake in step. Every function
-degrades to the plain xlwings behaviour where the object model is not there (Excel for Mac's
-AppleScript bridge has no CustomXMLParts, for one), and says so by returning False/None.
+exactly these, and a test keeps this list, this module and the fake in step.
+
+These names are Windows' (COM). On a Mac, ``.api`` is an AppleScript (appscript) reference that
+raises AttributeError for them, so every function here has a Mac path that uses only xlwings'
+cross-platform API (``Range.color``, ``Note.text``, ``Range.add_hyperlink``) or, where xlwings has
+nothing, the add-in's own VBA functions (``MAC_MACROS``, through ``App.macro``; VBA is the same
+language on both platforms). What a Mac cannot do is said once, in docs/excel.md: a patterned or
+theme fill comes back as its plain colour, and an existing note's bold runs are not kept.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ COM_MEMBERS: dict[str, frozenset[str]] = {
     "Worksheet": frozenset({"ProtectContents", "Tab"}),
     "Tab": frozenset({"Color"}),
     "Application": frozenset({"ActiveWindow"}),
-    "Window": frozenset({"FreezePanes", "SplitRow", "SplitColumn"}),
+    "Window": frozenset({"FreezePanes", "SplitRow", "SplitColumn", "ScrollRow"}),
     "CustomXMLParts": frozenset({"SelectByNamespace", "Add"}),
     "CustomXMLPart": frozenset({"XML", "Delete"}),
 }
@@ -105,9 +109,23 @@ def _set_color(obj: Any, spec: str | None, color: str, theme: str, tint: str) ->
         setattr(obj, color, argb_to_bgr(rest))
 
 
+def _interior(rng: Any) -> Any | None:
+    """The range's COM Interior; None on a Mac (appscript has no such name)."""
+    try:
+        return rng.api.Interior
+    except AttributeError:
+        return None
+
+
 def fill_state(rng: Any) -> dict[str, str]:
     """The cell's own fill as {'pattern', 'fg', 'bg'} (file terms: fg is a solid fill's colour)."""
-    interior = rng.api.Interior
+    interior = _interior(rng)
+    if interior is None:  # Mac: the colour xlwings reads is all there is
+        color = rng.color
+        if color is None:
+            return {"pattern": "none"}
+        r, g, b = color
+        return {"pattern": "solid", "fg": f"rgb:FF{r:02X}{g:02X}{b:02X}"}
     pattern = interior.Pattern
     if pattern in (None, XL_PATTERN_NONE) or rng.color is None:
         return {"pattern": "none"}
@@ -123,8 +141,8 @@ def fill_state(rng: Any) -> dict[str, str]:
 
 def paint_solid(rng: Any, argb: str) -> None:
     """A solid fill of this colour, whatever pattern the cell had."""
-    interior = rng.api.Interior
-    if interior.Pattern not in (XL_PATTERN_SOLID, XL_PATTERN_NONE, None):
+    interior = _interior(rng)
+    if interior is not None and interior.Pattern not in (XL_PATTERN_SOLID, XL_PATTERN_NONE, None):
         interior.Pattern = XL_PATTERN_SOLID
     rng.color = "#" + argb[-6:]
 
@@ -135,13 +153,25 @@ def restore_fill(rng: Any, state: dict[str, str]) -> None:
     if pattern in ("none", "gradient") or pattern not in PATTERN_CODES:
         rng.color = None
         return
-    interior = rng.api.Interior
+    interior = _interior(rng)
+    if interior is None:  # Mac: the recorded colour, as a plain fill
+        spec = state.get("fg") if pattern == "solid" else state.get("bg") or state.get("fg")
+        kind, _, rest = (spec or "").partition(":")
+        rng.color = "#" + rest[-6:] if kind == "rgb" else (_THEME_HEX.get(rest.split(":")[0]) if kind == "theme" else None)
+        return
     interior.Pattern = PATTERN_CODES[pattern]
     if pattern == "solid":
         _set_color(interior, state.get("fg"), "Color", "ThemeColor", "TintAndShade")
     else:
         _set_color(interior, state.get("bg"), "Color", "ThemeColor", "TintAndShade")
         _set_color(interior, state.get("fg"), "PatternColor", "PatternThemeColor", "PatternTintAndShade")
+
+
+#: The default Office theme's colours by file theme index, for a theme fill restored on a Mac.
+_THEME_HEX = {
+    "0": "#FFFFFF", "1": "#000000", "2": "#E7E6E6", "3": "#44546A", "4": "#4472C4", "5": "#ED7D31",
+    "6": "#A5A5A5", "7": "#FFC000", "8": "#5B9BD5", "9": "#70AD47",
+}
 
 
 # -- notes --------------------------------------------------------------------------------------
@@ -206,15 +236,25 @@ def set_note_size(note: Any, width: float, height: float) -> None:
 # -- workbook-level ------------------------------------------------------------------------------
 def protected(book: Any, sheets: list[Any]) -> list[str]:
     """What protection stops marking: 'the workbook structure' and/or sheet names."""
-    out = []
-    with contextlib.suppress(Exception):
-        if book.api.ProtectStructure:
-            out.append("the workbook structure")
+    try:
+        structure = bool(book.api.ProtectStructure)
+    except AttributeError:  # Mac: the add-in's VBA answers
+        return _protected_by_vba(book, sheets)
+    out = ["the workbook structure"] if structure else []
     for sheet in sheets:
         with contextlib.suppress(Exception):
             if sheet.api.ProtectContents:
                 out.append(f"sheet {sheet.name!r}")
     return out
+
+
+def _protected_by_vba(book: Any, sheets: list[Any]) -> list[str]:
+    """TallyProtection(book) gives '1' or '0' (structure) then ':' and each protected sheet's name."""
+    answer = str(_macro(book, "TallyProtection")(book.name) or "0")
+    flag, *names = answer.split(":")
+    wanted = {s.name for s in sheets}
+    out = ["the workbook structure"] if flag == "1" else []
+    return out + [f"sheet {n!r}" for n in names if n in wanted]
 
 
 def _parts(book: Any, namespace: str) -> Iterator[Any]:
@@ -223,9 +263,10 @@ def _parts(book: Any, namespace: str) -> Iterator[Any]:
         yield parts.Item(i)
 
 
-#: VBA functions of TallyCheck.bas that do the same through VBA, where the object model cannot be
-#: reached from Python (Excel for Mac's AppleScript bridge has no CustomXMLParts).
+#: VBA functions of TallyCheck.bas that do through VBA what Python cannot reach over Excel for
+#: Mac's AppleScript bridge (CustomXMLParts, protection).
 RECORD_MACROS = ("TallyRecordRead", "TallyRecordWrite")
+MAC_MACROS = (*RECORD_MACROS, "TallyProtection")
 ADDIN_BOOK = "tallycheck.xlam"
 
 
@@ -238,13 +279,21 @@ def custom_xml_supported(book: Any) -> bool:
 
 
 def _macro(book: Any, name: str) -> Any:
-    """The add-in's VBA function, or the workbook's own (the button template carries it too)."""
-    for qualified, owner in ((f"'{ADDIN_BOOK}'!{name}", book.app), (name, book)):
-        try:
-            return owner.macro(qualified)
-        except Exception:
-            continue
-    raise RuntimeError(f"the Tally Check macro {name} is not available")
+    """Call the add-in's VBA function, or the workbook's own (the button template carries it too).
+
+    xlwings' ``App.macro`` never fails on lookup, only when called, so the fallback is at call time.
+    """
+
+    def call(*args: Any) -> Any:
+        errors = []
+        for run in (book.app.macro(f"'{ADDIN_BOOK}'!{name}"), book.macro(name)):
+            try:
+                return run(*args)
+            except Exception as exc:
+                errors.append(exc)
+        raise RuntimeError(f"the Tally Check macro {name} is not available (is the add-in loaded?): {errors[-1]}")
+
+    return call
 
 
 def read_custom_xml(book: Any, namespace: str) -> list[str]:
@@ -268,7 +317,12 @@ def write_custom_xml(book: Any, namespace: str, xml: str | None) -> None:
 
 def add_internal_link(rng: Any, location: str, display: str) -> None:
     """A hyperlink to a place in this workbook (what a file's <hyperlink location=...> is)."""
-    rng.api.Hyperlinks.Add(Anchor=rng.api, Address="", SubAddress=location, TextToDisplay=display)
+    try:
+        links = rng.api.Hyperlinks
+    except AttributeError:  # Mac: xlwings' own; Excel takes a '#' address as a place in the workbook
+        rng.add_hyperlink(f"#{location}", display)
+        return
+    links.Add(Anchor=rng.api, Address="", SubAddress=location, TextToDisplay=display)
 
 
 def underline(rng: Any) -> None:
@@ -289,6 +343,7 @@ def freeze_rows(sheet: Any, rows: int) -> None:
         sheet.activate()
         window = book.app.api.ActiveWindow
         window.FreezePanes = False
+        window.ScrollRow = 1  # the split counts from the top row in view: a scrolled sheet froze too low
         window.SplitColumn = 0
         window.SplitRow = rows
         window.FreezePanes = True

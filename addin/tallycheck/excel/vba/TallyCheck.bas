@@ -11,26 +11,17 @@ Option Explicit
 
 Private Const TITLE As String = "Tally Check"
 
-' ---- Ribbon callbacks (customUI14.xml onAction). control is an IRibbonControl, declared As Object
-' ---- so that the project needs no reference to the Office object library.
-Public Sub TallyValidateWorkbookRibbon(control As Object)
-    TallyRun "validate_workbook"
-End Sub
-
-Public Sub TallyValidateSheetRibbon(control As Object)
-    TallyRun "validate_sheet"
-End Sub
-
-Public Sub TallyClearMarksRibbon(control As Object)
-    TallyRun "clear_marks"
-End Sub
-
-Public Sub TallyShowSummaryRibbon(control As Object)
-    TallyRun "show_summary"
-End Sub
-
-Public Sub TallyShowCheckedRibbon(control As Object)
-    TallyRun "show_checked"
+' ---- The ribbon's one callback (customUI14.xml onAction): each button's tag names the action of
+' ---- tallycheck.excel.entry it runs. control is an IRibbonControl, declared As Object so that the
+' ---- project needs no reference to the Office object library.
+Public Sub TallyRibbon(control As Object)
+    If control.Tag = "restart_python" Then
+        TallyRestartPython
+    ElseIf control.Tag = "save_report" Then
+        TallySaveReport
+    Else
+        TallyRun control.Tag
+    End If
 End Sub
 
 ' ---- Button macros (the template's buttons; also in Alt+F8 / Developer > Macros).
@@ -54,6 +45,66 @@ Public Sub TallyShowChecked()
     TallyRun "show_checked"
 End Sub
 
+Public Sub TallyNextFinding()
+    TallyRun "next_finding"
+End Sub
+
+Public Sub TallyPreviousFinding()
+    TallyRun "previous_finding"
+End Sub
+
+Public Sub TallyMarkReviewed()
+    TallyRun "mark_reviewed"
+End Sub
+
+Public Sub TallySaveReport()
+    ' Ask where, then check the workbook and write the command line's report there (.html or .xlsx).
+    Dim chosen As Variant, initial As String
+    If ActiveWorkbook Is Nothing Then
+        TallyRun "save_report"  ' says what to do
+        Exit Sub
+    End If
+    initial = ActiveWorkbook.Name
+    If InStrRev(initial, ".") > 0 Then initial = Left$(initial, InStrRev(initial, ".") - 1)
+    initial = initial & " tallycheck report.html"
+    #If Mac Then
+        chosen = Application.GetSaveAsFilename(initial)
+    #Else
+        chosen = Application.GetSaveAsFilename(initial, _
+            "Web page (*.html), *.html, Excel workbook (*.xlsx), *.xlsx", 1, "Tally Check: save the report")
+    #End If
+    If VarType(chosen) = vbBoolean Then Exit Sub  ' cancelled
+    TallyRun "save_report:" & TallyHex(CStr(chosen))
+End Sub
+
+Private Function TallyHex(text As String) As String
+    ' The text as hex digits of its UTF-16 code units: whatever a path holds (quotes, spaces,
+    ' backslashes, any letter), the Python command line carries only 0-9 and A-F.
+    Dim i As Long, out As String
+    For i = 1 To Len(text)
+        out = out & Right$("000" & Hex$(AscW(Mid$(text, i, 1)) And &HFFFF&), 4)
+    Next i
+    TallyHex = out
+End Function
+
+Public Sub TallyRestartPython()
+    ' Stop the Python that xlwings' UDF server keeps running (tallycheck addin install --server), so
+    ' that the next click runs the tallycheck installed now. Without the server there is none.
+    #If Mac Then
+        MsgBox "On a Mac every click starts Python afresh: there is nothing to restart.", vbInformation, TITLE
+    #Else
+        If LCase(GetConfig("USE UDF SERVER", "False")) = "true" Then
+            KillPy
+            MsgBox "Python was stopped; the next click starts it again with the tallycheck installed now.", _
+                   vbInformation, TITLE
+        Else
+            MsgBox "Tally Check starts Python afresh on every click, so there is nothing to restart " & _
+                   "(a Python that stays running between clicks: tallycheck addin install --server).", _
+                   vbInformation, TITLE
+        End If
+    #End If
+End Sub
+
 ' ---- Plumbing.
 Private Function TallyPythonCommand(action As String) As String
     ' The Python that RunPython runs: tallycheck.excel.entry.run(action), or, when the configured
@@ -70,7 +121,16 @@ Public Sub TallyRun(action As String)
     Dim interpreter As String
 
     If ActiveWorkbook Is Nothing Then
-        MsgBox "Open the workbook to check first.", vbInformation, TITLE
+        #If Mac Then
+            MsgBox "Open the workbook to check first.", vbInformation, TITLE
+        #Else
+            If Application.ProtectedViewWindows.Count > 0 Then
+                MsgBox "This workbook is open in Protected View: click Enable Editing in the yellow bar " & _
+                       "at the top first, then click again.", vbInformation, TITLE
+            Else
+                MsgBox "Open the workbook to check first.", vbInformation, TITLE
+            End If
+        #End If
         Exit Sub
     End If
     interpreter = TallyInterpreter()
@@ -90,13 +150,18 @@ Public Sub TallyRun(action As String)
 End Sub
 
 Private Function TallyInterpreter() As String
-    ' The configured interpreter, if it exists: INTERPRETER_WIN / INTERPRETER_MAC from the
-    ' tallycheck.conf sheet, a tallycheck.conf file beside the workbook, or the user's config file.
+    ' The configured interpreter, if it exists: INTERPRETER_WIN / INTERPRETER_MAC from the user's
+    ' config file (the only place the add-in reads settings from: never the workbook being checked),
+    ' or "python" in the conda environment of CONDA PATH / CONDA ENV, which RunPython activates.
     Dim interpreter As String
     #If Mac Then
         interpreter = GetConfig("INTERPRETER_MAC", "")
     #Else
         interpreter = GetConfig("INTERPRETER_WIN", "")
+        If interpreter = "" And GetConfig("CONDA PATH", "") <> "" And GetConfig("CONDA ENV", "") <> "" Then
+            TallyInterpreter = "python"
+            Exit Function
+        End If
     #End If
     If interpreter = "" Then interpreter = GetConfig("INTERPRETER", "")
     If interpreter = "" Then Exit Function
@@ -124,4 +189,16 @@ Public Function TallyRecordWrite(bookName As String, ns As String, xml As String
     Next i
     If Len(xml) > 0 Then Workbooks(bookName).CustomXMLParts.Add xml
     TallyRecordWrite = True
+End Function
+
+Public Function TallyProtection(bookName As String) As String
+    ' "1" or "0" (is the workbook structure protected), then ":" and each protected sheet's name
+    ' (":" cannot be in a sheet name). tallycheck.excel.xlapi.protected calls it on a Mac.
+    Dim wb As Workbook, sht As Worksheet, answer As String
+    Set wb = Workbooks(bookName)
+    If wb.ProtectStructure Then answer = "1" Else answer = "0"
+    For Each sht In wb.Worksheets
+        If sht.ProtectContents Then answer = answer & ":" & sht.Name
+    Next sht
+    TallyProtection = answer
 End Function
