@@ -9,7 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import CALAMINE, EXAMPLES
+import pytest
+from conftest import CALAMINE, EXAMPLES, encrypted_workbook
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,7 +64,7 @@ def test_unreadable_workbooks_are_named_with_a_reason_and_the_rest_still_checked
     shutil.copy(EXAMPLES / "missing-in-action.xlsx", folder / "good.xlsx")
     (folder / "notzip.xlsx").write_text("this is not a workbook")
     (folder / "empty.xlsx").write_bytes(b"")
-    shutil.copy(CALAMINE / "pass_protected.xlsx", folder / "protected.xlsx")
+    encrypted_workbook(folder / "protected.xlsx")
     with zipfile.ZipFile(EXAMPLES / "missing-in-action.xlsx") as src, zipfile.ZipFile(folder / "truncated.xlsx", "w") as dst:
         for item in src.infolist()[:2]:
             dst.writestr(item, src.read(item))
@@ -89,6 +90,7 @@ def test_usage_errors_exit_2():
     assert run("frobnicate").returncode == 2
 
 
+@pytest.mark.corpus
 def test_real_world_edge_case_workbooks_raise_no_false_alarms():
     """69 workbooks from a reader's test suite (pivots, dates, merged cells...): none is a casualty table."""
     from tallycheck import check_workbooks

@@ -20,6 +20,7 @@ import python_calamine
 from tallycheck.findings import Finding
 from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 
+pytestmark = pytest.mark.corpus
 FILES = sorted(p for p in fw.CALAMINE.glob("*.xls*")) if fw.CALAMINE.is_dir() else []
 # The corpus files tallycheck refuses to mark, and why.
 REFUSED = {

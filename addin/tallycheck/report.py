@@ -19,7 +19,7 @@ def _display(path: Path, base: Path | None = None) -> str:
 
 
 def to_json(reports: Sequence[Report]) -> dict[str, Any]:
-    """The JSON report document, exactly as DESIGN.md's contract spells it."""
+    """The JSON report document, exactly as docs/json-report.md spells it."""
     return {
         "tallycheck": __version__,
         "workbooks": [
