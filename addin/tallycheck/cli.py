@@ -303,7 +303,7 @@ def check(
     _rules_or_exit(rules)
     err = _console(color, stderr=True)
     if verbose and settings_file:
-        err.print(f"tallycheck: settings from {settings_file}", markup=False)
+        err.print(f"tallycheck: settings from {reports_._display(settings_file)}", markup=False)
     for message in missing:
         typer.echo(f"tallycheck: {message}", err=True)
     stdin = [p for p in found if str(p) == "-"]

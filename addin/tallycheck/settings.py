@@ -17,6 +17,12 @@ from typing import Any
 OUTPUT_FORMATS = ("text", "concise", "json", "github", "sarif")
 FAIL_ON = ("error", "warning", "never")
 
+
+def _choices(values: tuple[str, ...]) -> str:
+    quoted = [f'"{v}"' for v in values]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 #: setting -> (what its value must be, in words; a check of a parsed TOML value)
 _KINDS: dict[str, tuple[str, Any]] = {
     "include": ("a glob or a list of globs", lambda v: _is_globs(v)),
@@ -24,8 +30,8 @@ _KINDS: dict[str, tuple[str, Any]] = {
     "select": ("a rule name or a list of rule names", lambda v: _is_globs(v)),
     "ignore": ("a rule name or a list of rule names", lambda v: _is_globs(v)),
     "jobs": ("a whole number of at least 1", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1),
-    "fail-on": (" or ".join(f'"{v}"' for v in FAIL_ON), lambda v: v in FAIL_ON),
-    "output-format": (", ".join(f'"{v}"' for v in OUTPUT_FORMATS), lambda v: v in OUTPUT_FORMATS),
+    "fail-on": (_choices(FAIL_ON), lambda v: v in FAIL_ON),
+    "output-format": (_choices(OUTPUT_FORMATS), lambda v: v in OUTPUT_FORMATS),
 }
 #: every top-level key a config file may hold besides its settings
 OTHER_KEYS = ("rules",)

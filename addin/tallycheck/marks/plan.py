@@ -170,7 +170,8 @@ def summary(findings: Sequence[Finding], version: str, when: str, workbook: str)
     return Summary(
         title=f"{SUMMARY_TITLE_PREFIX}{len(findings)} {noun} in {workbook}",
         lines=(
-            f"{errors} error(s), {warnings} warning(s). Checked {when} with tallycheck {version}.",
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}. "
+            f"Checked {when} with tallycheck {version}.",
             "Marked cells have a red (error) or amber (warning) fill and a note. Click a cell "
             "reference to go to it. Clear marks (Tally Check ribbon) or 'tallycheck clear' removes the marks and this sheet.",
         ),
