@@ -7,6 +7,9 @@ from ``../shared/`` (beside the repository, on development machines only) and sk
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,6 +26,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Corpus tests skip, with one line saying why, where ../shared is absent (a fresh clone, CI)."""
     if item.get_closest_marker("corpus") is not None and not CALAMINE.is_dir():
         pytest.skip(NO_CORPUS)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`tallycheck ARGS` in a real process, as a user runs it (text out; ``stdin`` bytes in)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tallycheck", *args], capture_output=True, cwd=cwd, timeout=120, input=stdin,
+        env={**os.environ, **(env or {})},
+    )
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
 
 
 def encrypted_workbook(path: Path, password: str = "secret") -> Path:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CALAMINE, EXAMPLES, encrypted_workbook
+from conftest import CALAMINE, EXAMPLES, encrypted_workbook, run_cli
 
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tallycheck", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+run = run_cli
 
 
 def test_json_report_follows_the_contract():
