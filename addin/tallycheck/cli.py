@@ -156,7 +156,14 @@ def _out_paths(files: list[Path], roots: list[Path], out: Path) -> dict[Path, Pa
             _fail(f"--out {out} is inside {root}, which is being checked: the copies would be checked, "
                   "or would replace the originals; choose a folder outside it")
     base = _base(roots)
-    mapping = {f: out / f.resolve().relative_to(base) for f in files}
+
+    def below(path: Path) -> Path:
+        try:
+            return path.resolve().relative_to(base)
+        except ValueError:  # a symbolic link out of the folders given: its name alone (clashes are refused below)
+            return Path(path.name)
+
+    mapping = {f: out / below(f) for f in files}
     by_copy: dict[Path, list[Path]] = {}
     for source, copy in mapping.items():
         by_copy.setdefault(copy.resolve(), []).append(source)
@@ -349,7 +356,8 @@ def check(
     if verbose:
         for r in reports:
             if r.readable and not r.findings:
-                err.print(f"tallycheck: {reports_._display(r.path)}: passed ({len(r.tables):,} tables)", markup=False)
+                err.print(f"tallycheck: {reports_._display(r.path)}: passed ({reports_._plural(len(r.tables), 'table')})",
+                          markup=False)
     for message in result.mark_errors:
         err.print(f"tallycheck: cannot mark {message}", markup=False)
     if result.mark_errors or missing:

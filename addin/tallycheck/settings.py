@@ -74,8 +74,8 @@ def _line_of(text: str, key: str, pyproject: bool) -> int:
     for n, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
         if header:
-            name = header.group(1)
-            inside = name == "tool.tallycheck" if pyproject else not name.startswith(("tool.",))
+            # settings are the top-level keys of a tallycheck.toml (before any table), or [tool.tallycheck]'s
+            inside = pyproject and header.group(1) == "tool.tallycheck"
             continue
         if inside and re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
             return n
