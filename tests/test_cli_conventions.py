@@ -143,6 +143,14 @@ def test_a_report_that_cannot_be_written_is_one_sentence_and_exit_2(tmp_path: Pa
     assert result.stderr.startswith("tallycheck: cannot write the report taken/run.html: ") and "Traceback" not in result.stderr
 
 
+def test_a_report_named_like_a_workbook_being_checked_is_refused(tmp_path: Path) -> None:
+    source = book(tmp_path / "a.xlsx")
+    before = source.read_bytes()
+    result = run_cli("check", "a.xlsx", "--report", "a.xlsx", cwd=tmp_path)
+    assert result.returncode == 2 and source.read_bytes() == before
+    assert result.stderr.strip() == "tallycheck: --report a.xlsx is a workbook being checked; give the report another name"
+
+
 def test_a_missing_path_is_reported_and_the_rest_still_checked(tmp_path: Path) -> None:
     book(tmp_path / "a.xlsx")
     result = run_cli("check", "nope.xlsx", "a.xlsx", "gone/", cwd=tmp_path)
@@ -186,6 +194,7 @@ def test_ctrl_c_exits_130_and_suggests_changed_only_when_a_cache_exists(tmp_path
     cached = _interrupted(tmp_path, watch=tmp_path / ".tallycheck_cache")
     assert cached.returncode == 130
     assert re.search(r"tallycheck: interrupted after [\d,]+ of 400 workbooks; run again with --changed to resume", cached.stderr)
+    assert re.match(r"Interrupted after [\d,]+ of 400 workbooks: found [\d,]+ errors", cached.stdout.splitlines()[-1])
 
     uncached = _interrupted(tmp_path, "--no-cache", "--mark", "--out", "out", watch=tmp_path / "out")
     assert uncached.returncode == 130

@@ -210,10 +210,10 @@ def _console(color: Color, *, stderr: bool = False) -> Console:
     from rich.console import Console
 
     if color is Color.always:
-        return Console(stderr=stderr, force_terminal=True, no_color=False, highlight=False, soft_wrap=True)
+        return Console(stderr=stderr, force_terminal=True, no_color=False, highlight=False, soft_wrap=True, emoji=False)
     if color is Color.never:
-        return Console(stderr=stderr, no_color=True, color_system=None, highlight=False, soft_wrap=True)
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+        return Console(stderr=stderr, no_color=True, color_system=None, highlight=False, soft_wrap=True, emoji=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
 _STYLES = {"path": "bold", "sheet": "cyan", "error": "bold red", "warning": "yellow", "summary": "bold"}
@@ -310,6 +310,8 @@ def check(
         _fail(f"--report {report}: use a .json, .csv, .xlsx or .html file name")
     if report is not None and report.is_dir():
         _fail(f"--report {report} is a folder; give a file name such as {report / 'run.html'}")
+    if report is not None and any(report.resolve() == Path(p).resolve() for p in paths if p != "-"):
+        _fail(f"--report {report} is a workbook being checked; give the report another name")
     _rules_or_exit(rules)
     err = _console(color, stderr=True)
     if verbose and settings_file:
@@ -369,6 +371,7 @@ def check(
     facts = reports_.RunFacts(
         from_cache=result.from_cache, marked_in=out, marking=mark, report=report if written else None,
         skipped=len(skipped), missing=len(missing), elapsed=elapsed,
+        interrupted_of=result.total if result.interrupted else None,
     )
     problems = code == 2 or any(r.findings for r in reports)
     if not quiet or problems:

@@ -73,11 +73,15 @@ class RunFacts:
     skipped: int = 0
     missing: int = 0
     elapsed: float | None = None
+    interrupted_of: int | None = None  # the workbooks there were to check, when Ctrl-C stopped the run
 
 
 def run_summary(reports: Sequence[Report], facts: RunFacts) -> str:
     """The last line: what was checked (N from cache), found, marked and where, the report's path, the time."""
-    parts = [summary_line(reports, facts.from_cache).rstrip(".")]
+    verdict = summary_line(reports, facts.from_cache).rstrip(".")
+    if facts.interrupted_of is not None:
+        verdict = f"Interrupted after {len(reports):,} of {facts.interrupted_of:,} workbooks: {verdict[0].lower()}{verdict[1:]}"
+    parts = [verdict]
     if facts.marking:
         cells = sum(r.marked_cells for r in reports)
         books = sum(bool(r.marked_cells) for r in reports)
