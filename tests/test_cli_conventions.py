@@ -360,5 +360,13 @@ def test_validation_errors_read_as_sentences(tmp_path: Path) -> None:
     jobs = run_cli("check", "a.xlsx", "-j", "0", cwd=tmp_path)
     assert jobs.returncode == 2
     assert jobs.stderr.strip() == "tallycheck: --jobs 0: give a whole number of workbooks to check at once, at least 1"
+    for args, sentence in (
+        (["-j", "two"], "--jobs two: give a whole number of workbooks to check at once, at least 1"),
+        (["--fail-on", "sometimes"], "--fail-on sometimes: choose error, warning or never"),
+        (["-f", "xml"], "--output-format xml: choose text, concise, json, github or sarif"),
+        (["--color", "pink"], "--color pink: choose auto, always or never"),
+    ):
+        wrong = run_cli("check", "a.xlsx", *args, cwd=tmp_path)
+        assert (wrong.returncode, wrong.stderr.strip()) == (2, f"tallycheck: {sentence}")
     out = run_cli("check", "a.xlsx", "--out", "x", cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.strip() == "tallycheck: --out only makes sense with --mark (it is where the marked copies go)"

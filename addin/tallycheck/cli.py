@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperCommand
@@ -47,6 +47,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,  # plain help: metavars as written (PATH, N, FILE), examples kept line by line
 )
+
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class OutputFormat(StrEnum):
@@ -262,23 +265,23 @@ or in pyproject.toml's [tool.tallycheck]; the command line wins.
 @_interruptible
 def check(
     paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Workbooks or folders (searched recursively for .xlsx/.xlsm); quoted globs are expanded; - reads one workbook from standard input.", show_default=False)],
-    fmt: Annotated[OutputFormat | None, typer.Option("--output-format", "--format", "-f", metavar="FORMAT", help="text (default), concise (one line a finding), json, github (workflow annotations) or sarif.", show_default=False)] = None,
+    fmt: Annotated[str | None, typer.Option("--output-format", "--format", "-f", metavar="FORMAT", help="text (default), concise (one line a finding), json, github (workflow annotations) or sarif.", show_default=False)] = None,
     mark: Annotated[bool, typer.Option("--mark", help="Also mark every finding in the workbooks (fill + note + summary sheet).")] = False,
     out: Annotated[Path | None, typer.Option("--out", metavar="DIR", help="With --mark: write marked copies under this folder (paths kept); originals untouched.")] = None,
     report: Annotated[Path | None, typer.Option("--report", metavar="FILE", help="Write a report for the whole run: .json, .csv, .xlsx or .html (its folder is created).")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", help="Workbooks checked in parallel (default: all cores).", show_default=False)] = None,
+    jobs: Annotated[str | None, typer.Option("--jobs", "-j", metavar="N", help="Workbooks checked in parallel (default: all cores).", show_default=False)] = None,
     include: Annotated[list[str] | None, typer.Option("--include", metavar="GLOB", help="Only check files found in folders that match this glob (repeatable).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="GLOB", help="Skip files and folders matching this glob (repeatable).")] = None,
     select: Annotated[list[str] | None, typer.Option("--select", metavar="RULE", help="Only report these rules (comma-separated or repeated): sum, per_day, dates, ...")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", metavar="RULE", help="Do not report these rules (comma-separated or repeated).")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", metavar="LEVEL", help="Exit 1 on a finding of this severity or worse: error (default), warning or never.", show_default=False)] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", metavar="LEVEL", help="Exit 1 on a finding of this severity or worse: error (default), warning or never.", show_default=False)] = None,
     changed: Annotated[bool, typer.Option("--changed", help="Re-check only workbooks whose content changed since the last run.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the results cache.")] = False,
     cache_dir: Annotated[Path, typer.Option("--cache-dir", metavar="DIR", help="Where results are cached by content hash.")] = Path(".tallycheck_cache"),
     scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed scheduler (tcp://host:8786).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only findings and problems: no progress bar, no summary line when all is well.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name every workbook checked and the settings file used.")] = False,
-    color: Annotated[Color, typer.Option("--color", metavar="WHEN", help="Colour by severity: auto (on a terminal, unless NO_COLOR is set), always or never.")] = Color.auto,
+    color: Annotated[str, typer.Option("--color", metavar="WHEN", help="Colour by severity: auto (on a terminal, unless NO_COLOR is set), always or never.")] = "auto",
     rules: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help=_RULES_HELP)] = None,
 ) -> None:
     """Check workbooks and report every discrepancy by cell; changes nothing unless --mark."""
@@ -297,11 +300,11 @@ def check(
     except (SettingsError, OSError, UnicodeDecodeError) as exc:
         _fail(str(exc))
     config = settings or _no_settings()
-    fmt = fmt or OutputFormat(config.output_format or "text")
-    fail_on = fail_on or FailOn(config.fail_on or "error")
-    jobs = jobs if jobs is not None else config.jobs
-    if jobs is not None and jobs < 1:
-        _fail(f"--jobs {jobs}: give a whole number of workbooks to check at once, at least 1")
+    # parsed here, not by typer, so that a wrong value is a sentence (typer's are pydantic's)
+    fmt_ = _choice(OutputFormat, fmt or config.output_format or "text", "--output-format")
+    fail_on_ = _choice(FailOn, fail_on or config.fail_on or "error", "--fail-on")
+    color_ = _choice(Color, color, "--color")
+    jobs_ = _whole_number(jobs, "--jobs", "workbooks to check at once") if jobs is not None else config.jobs
     chosen = _rule_names(select or config.select, "--select")
     dropped = _rule_names(ignore or config.ignore, "--ignore")
     if out is not None and not mark:
@@ -313,7 +316,7 @@ def check(
     if report is not None and any(report.resolve() == Path(p).resolve() for p in paths if p != "-"):
         _fail(f"--report {report} is a workbook being checked; give the report another name")
     _rules_or_exit(rules)
-    err = _console(color, stderr=True)
+    err = _console(color_, stderr=True)
     if verbose and settings_file:
         err.print(f"tallycheck: settings from {reports_._display(settings_file)}", markup=False)
     for message in missing:
@@ -334,14 +337,14 @@ def check(
     cache = None if no_cache else Cache(cache_dir)
     with _progress(len(files), enabled=not quiet and sys.stderr.isatty(), mark=mark) as on_result:
         result = run(
-            files, jobs=jobs, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
+            files, jobs=jobs_, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
             changed=changed, on_result=on_result, rules=rules, contents=contents, select=chosen, ignore=dropped,
         )
     reports = result.reports
     _keep(reports, chosen, dropped)
-    code = reports_.exit_code(reports, fail_on.value)
+    code = reports_.exit_code(reports, fail_on_.value)
 
-    console = _console(color)
+    console = _console(color_)
     paint = _painter(console)
     body = {
         OutputFormat.text: lambda: reports_.text(reports, paint),
@@ -349,8 +352,8 @@ def check(
         OutputFormat.json: lambda: reports_.json_text(reports),
         OutputFormat.github: lambda: reports_.github(reports),
         OutputFormat.sarif: lambda: reports_.sarif(reports),
-    }[fmt]()
-    if fmt in (OutputFormat.text, OutputFormat.concise):
+    }[fmt_]()
+    if fmt_ in (OutputFormat.text, OutputFormat.concise):
         if body:
             console.print(body)
     elif body:
@@ -377,14 +380,34 @@ def check(
     if not quiet or problems:
         summary = [f"Skipped {reports_._display(path)}: {reason}" for path, reason in skipped]
         lines = [paint(line, None) for line in summary] + [paint(reports_.run_summary(reports, facts), "summary")]
-        (console if fmt in (OutputFormat.text, OutputFormat.concise) else err).print(
-            ("\n" if body and fmt is OutputFormat.text else "") + "\n".join(lines)
+        (console if fmt_ in (OutputFormat.text, OutputFormat.concise) else err).print(
+            ("\n" if body and fmt_ is OutputFormat.text else "") + "\n".join(lines)
         )
     if result.interrupted:
         resume = "; run again with --changed to resume" if cache is not None and cache.folder.is_dir() else ""
         err.print(f"tallycheck: interrupted after {len(reports):,} of {result.total:,} workbooks{resume}", markup=False)
         code = 130
     raise typer.Exit(code)
+
+
+def _choice(kind: type[E], value: str, option: str) -> E:
+    """An option's value among its choices, or one sentence that lists them."""
+    try:
+        return kind(value)
+    except ValueError:
+        names = [m.value for m in kind]  # type: ignore[attr-defined]
+        _fail(f"{option} {value}: choose {', '.join(names[:-1])} or {names[-1]}")
+
+
+def _whole_number(value: str, option: str, what: str) -> int:
+    """A count given on the command line (at least 1), or one sentence saying what is wanted."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        _fail(f"{option} {value}: give a whole number of {what}, at least 1")
+    return number
 
 
 def _no_settings() -> Settings:
