@@ -1,7 +1,10 @@
-"""`tallycheck` on the command line: a thin door over the engine (check, mark, clear).
+"""`tallycheck` on the command line: a thin door over the engine (check, mark, clear, explain, schema).
 
-Exit status is stable: 0 no error-severity finding; 1 at least one; 2 the tool could not do what was
-asked (usage, unreadable input).
+It follows the conventions of ruff and pytest: output formats for people, editors and CI, rule
+selection, settings in tallycheck.toml, globs expanded by the tool. Exit status is stable (see
+docs/json-report.md): 0 nothing at or above --fail-on; 1 at least one such finding; 2 the tool
+could not do everything asked (usage, a path not found, unreadable input, a mark or report not
+written); 130 interrupted. No traceback reaches the user.
 """
 
 from __future__ import annotations
