@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
+from .findings import Finding
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -105,9 +106,9 @@ def collect_with_skipped(
     return out, skipped
 
 
-def _marked(findings: Sequence[object], select: Sequence[str], ignore: Sequence[str]) -> list:
+def _marked(findings: Sequence[Finding], select: Sequence[str], ignore: Sequence[str]) -> list[Finding]:
     """The findings to mark: those whose rule is selected (all when none is) and not ignored."""
-    return [f for f in findings if (not select or f.rule in select) and f.rule not in ignore]  # type: ignore[attr-defined]
+    return [f for f in findings if (not select or f.rule in select) and f.rule not in ignore]
 
 
 def check_chunk(items: Sequence[Item]) -> list[Report]:
