@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
-from .findings import Finding
+from .findings import selected
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -106,11 +106,6 @@ def collect_with_skipped(
     return out, skipped
 
 
-def _marked(findings: Sequence[Finding], select: Sequence[str], ignore: Sequence[str]) -> list[Finding]:
-    """The findings to mark: those whose rule is selected (all when none is) and not ignored."""
-    return [f for f in findings if (not select or f.rule in select) and f.rule not in ignore]
-
-
 def check_chunk(items: Sequence[Item]) -> list[Report]:
     """Check (and, when asked, mark) a chunk of workbooks: the unit of work of every executor."""
     rules = Path(items[0].rules) if items and items[0].rules else None
@@ -123,7 +118,7 @@ def check_chunk(items: Sequence[Item]) -> list[Report]:
             try:
                 if out is not None:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                summary = mark_workbook(Path(item.path), _marked(report.findings, item.select, item.ignore), out=out)
+                summary = mark_workbook(Path(item.path), selected(report.findings, item.select, item.ignore), out=out)
                 report.marked_cells = summary.cells
             except MarkError as exc:
                 report.mark_error = str(exc)

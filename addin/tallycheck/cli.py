@@ -205,10 +205,12 @@ def _rule_names(values: Sequence[str], option: str) -> tuple[str, ...]:
 
 def _keep(reports: Sequence[Report], select: Sequence[str], ignore: Sequence[str]) -> None:
     """Drop the findings --select / --ignore leave out, in place, before any output counts them."""
+    from .findings import selected
+
     if not select and not ignore:
         return
     for report in reports:
-        report.findings = [f for f in report.findings if (not select or f.rule in select) and f.rule not in ignore]
+        report.findings = selected(report.findings, select, ignore)
 
 
 def _console(color: Color, *, stderr: bool = False) -> Console:
