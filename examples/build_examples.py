@@ -2,7 +2,9 @@
 
 Run from the repository root: ``python examples/build_examples.py``. The workbooks are committed;
 this script says exactly where every figure came from, and rebuilds them byte-for-byte the same
-(xlsxwriter with a fixed creation date).
+(xlsxwriter with a fixed creation date). The articles' figures are typed in below; the General
+Staff days the examples use are in ``data/ua-general-staff-excerpt.json`` (its source and MIT
+licence are in the file), so the repository alone rebuilds every example.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import xlsxwriter
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "ua-general-staff"
+DATA = HERE / "data" / "ua-general-staff-excerpt.json"
 FIXED = datetime(2026, 11, 22)
 
 
@@ -154,14 +156,15 @@ def missing_in_action() -> None:
 
 
 def _series(name: str) -> list[dict]:
-    return json.loads((DATA / name).read_text())
+    """One series of the General Staff excerpt: personnel_daily, apc_daily or personnel_year_ends."""
+    return json.loads(DATA.read_text(encoding="utf-8"))[name]
 
 
 def general_staff_daily() -> None:
-    """shared/data/ua-general-staff: two windows of the daily cumulative tally with a daily change."""
+    """The General Staff excerpt: two windows of the daily cumulative tally with a daily change."""
     wb, f = _book("ua-general-staff-daily.xlsx")
-    personnel = {r["date"]: r for r in _series("russia_losses_personnel.json")}
-    equipment = {r["date"]: r for r in _series("russia_losses_equipment.json")}
+    personnel = {r["date"]: r for r in _series("personnel_daily")}
+    equipment = {r["date"]: r for r in _series("apc_daily")}
 
     ws = wb.add_worksheet("Personnel")
     ws.set_column("A:C", 16)
@@ -174,7 +177,7 @@ def general_staff_daily() -> None:
         rec = personnel[day.isoformat()]
         ws.write_datetime(r, 0, datetime.combine(day, datetime.min.time()), f["date"])
         cum = rec["personnel"]
-        if rec.get("personnel*") == "about":
+        if rec.get("qualifier") == "about":
             ws.write_string(r, 1, f"about {cum:,}", f["text"])
         else:
             ws.write_number(r, 1, cum, f["int"])
@@ -211,7 +214,7 @@ def general_staff_daily() -> None:
 def general_staff_yearly() -> None:
     """Yearly totals derived from the cumulative series, with formulas (and two classic mistakes)."""
     wb, f = _book("ua-general-staff-yearly.xlsx")
-    cum = {r["date"]: r["personnel"] for r in _series("russia_losses_personnel.json")}
+    cum = {r["date"]: r["personnel"] for r in _series("personnel_year_ends")}
     ends = ["2022-12-31", "2023-12-31", "2024-12-31", "2025-12-31", "2026-08-08"]
     yearly, before = [], 0
     for end in ends:

@@ -1,7 +1,16 @@
-"""Shared helpers: where the real data lives, and a small workbook writer for layout tests."""
+"""Shared helpers: workbooks the tests write themselves, and where the third-party corpus lives.
+
+Every test writes its own files, except those marked ``corpus``: they read third-party workbooks
+from ``../shared/`` (beside the repository, on development machines only) and skip without it.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,9 +19,52 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
 CALAMINE = SHARED / "data" / "calamine-tests"
+NO_CORPUS = f"corpus test: needs the third-party workbooks in {SHARED} (development machines only)"
 
 
-def write_rows(path: Path, sheets: dict[str, list[list[object]]], formats: dict[str, str] | None = None) -> Path:
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Corpus tests skip, with one line saying why, where ../shared is absent (a fresh clone, CI)."""
+    if item.get_closest_marker("corpus") is not None and not CALAMINE.is_dir():
+        pytest.skip(NO_CORPUS)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`tallycheck ARGS` in a real process, as a user runs it (text out; ``stdin`` bytes in)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tallycheck", *args], capture_output=True, cwd=cwd, timeout=120, input=stdin,
+        env={**os.environ, **(env or {})},
+    )
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
+
+
+def encrypted_workbook(path: Path, password: str = "secret") -> Path:
+    """A password-protected .xlsx (ECMA-376 agile encryption, as Excel writes it)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = io.BytesIO()
+    write_rows(plain, {"Losses": [["Year", "Killed"], ["2024", 1]]})
+    plain.seek(0)
+    with path.open("wb") as out:
+        OOXMLFile(plain).encrypt(password, out)
+    return path
+
+
+def damaged_zip(path: Path) -> Path:
+    """A workbook whose workbook part no longer matches its zip checksum (a bad copy, a bad disk)."""
+    plain = io.BytesIO()
+    write_rows(plain, {"Sheet1": [["Year", "Killed", "Wounded", "Total"], ["2024", 1, 2, 3]]})
+    data = bytearray(plain.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = z.getinfo("xl/workbook.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0x55
+    path.write_bytes(bytes(data))
+    return path
+
+
+def write_rows(path: Path | io.BytesIO, sheets: dict[str, list[list[object]]], formats: dict[str, str] | None = None) -> Path:
     """Write a workbook from {sheet: [[row values], ...]} with openpyxl; returns its path.
 
     Strings starting with '=' become formulas with no cached value, as any script-written file has.

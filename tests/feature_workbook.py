@@ -2,8 +2,8 @@
 
 Used by the marks tests (marking must keep every feature) and by benchmarks/openpyxl_losses.py
 (which features an openpyxl load + save keeps). Built with XlsxWriter, the way an analyst's
-workbook written by a script would be; the .xlsm variant carries a real VBA project taken from the
-calamine test corpus.
+workbook written by a script would be; the .xlsm variant carries a VBA project (a macro behind a
+button) written by addin/vba_project.py, so the repository needs no third-party file for it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -19,8 +20,12 @@ from pathlib import Path
 import xlsxwriter
 from lxml import etree
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "addin"))
+
+import vba_project as _vba
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-CALAMINE = SHARED / "data" / "calamine-tests"
+CALAMINE = SHARED / "data" / "calamine-tests"  # third-party corpus: only tests marked `corpus` read it
 
 #: The cells the tests mark: (sheet, cell). E7 carries the analyst's own note.
 MARKED_SHEET = "Losses"
@@ -39,10 +44,17 @@ def png(width: int = 24, height: int = 16, rgb: tuple[int, int, int] = (200, 40,
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
+MACRO = 'Attribute VB_Name = "Module1"\r\nSub Macro1()\r\n    MsgBox "Checked"\r\nEnd Sub\r\n'
+
+
 def vba_project() -> bytes:
-    """The vbaProject.bin of a real .xlsm from the calamine corpus."""
-    with zipfile.ZipFile(CALAMINE / "vba.xlsm") as z:
-        return z.read("xl/vbaProject.bin")
+    """A vbaProject.bin with the workbook's document modules and the button's macro."""
+    modules = [
+        _vba.document_module("ThisWorkbook", _vba.WORKBOOK_BASE),
+        *(_vba.document_module(f"Sheet{n}", _vba.WORKSHEET_BASE) for n in (1, 2, 3)),
+        _vba.Module("Module1", "standard", MACRO),
+    ]
+    return _vba.vba_project(modules)
 
 
 def build(path: Path, *, vba: bool = False) -> Path:

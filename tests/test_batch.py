@@ -94,7 +94,7 @@ def test_a_workbook_that_kills_its_worker_is_reported_and_the_rest_go_on(folder,
     by_name = {r.path.name: r for r in result.reports}
     assert len(result.reports) == len(files)
     assert "crashed" in by_name["crash.xlsx"].error
-    assert all(r.ok for r in result.reports if r.path.name not in ("crash.xlsx", "broken.xlsx"))
+    assert all(r.readable for r in result.reports if r.path.name not in ("crash.xlsx", "broken.xlsx"))
     assert sum(len(r.findings) for r in result.reports) == 3 * 12
 
 
@@ -113,7 +113,7 @@ def test_an_unexpected_error_in_one_workbook_is_its_own_error(folder, monkeypatc
     result = run(files, jobs=1)
     bad = [r for r in result.reports if r.error and "odd layout" in r.error]
     assert len(bad) == 3 and all(r.path.name.endswith("missing-in-action.xlsx") for r in bad)
-    assert sum(r.ok for r in result.reports) == len(files) - 4  # and broken.xlsx
+    assert sum(r.readable for r in result.reports) == len(files) - 4  # and broken.xlsx
 
 
 def test_checking_leaves_the_callers_garbage_collector_as_it_was(folder):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, flagged
+from conftest import EXAMPLES, flagged, run_cli
 from tallycheck import check_workbook
 from tallycheck.declared import parse_rule
 from tallycheck.declared.parse import Claim, RuleSyntaxError, Switch, show_claim
@@ -16,8 +14,7 @@ from tallycheck.declared.parse import Claim, RuleSyntaxError, Switch, show_claim
 RULES = ["Where", "Rule", "Tolerance", "Severity", "Comment"]
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tallycheck", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+run = run_cli
 
 
 def by_rule(report, rule: str) -> list:

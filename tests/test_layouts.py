@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from conftest import flagged
 from openpyxl import Workbook
 from tallycheck import check_workbook
@@ -136,6 +137,7 @@ def test_a_list_of_dated_events_is_not_held_to_daily_series_rules(write_book):
     assert flagged(check_workbook(path)) == set()
 
 
+@pytest.mark.corpus
 def test_pivot_tables_are_left_to_excel():
     from conftest import CALAMINE
 

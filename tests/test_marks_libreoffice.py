@@ -82,6 +82,7 @@ def test_libreoffice_renders_the_fills_and_loses_them_after_clear(tmp_path: Path
                         str(tmp_path / "pdf" / "marked.pdf"), str(EXAMPLE_PNG.with_suffix(""))], check=True)
 
 
+@pytest.mark.corpus
 def test_libreoffice_opens_every_marked_corpus_workbook(tmp_path: Path) -> None:
     marked = []
     for source in sorted(fw.CALAMINE.glob("*.xls*")):

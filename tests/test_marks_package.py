@@ -175,7 +175,7 @@ def test_summary_sheet_lists_every_finding_with_a_link(book: Path) -> None:
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=6)]
     assert len(rows) == len(FINDINGS)
     assert rows[0][:7] == ["Losses", "E6", "sum", "error", 673_290, 674_290, 1000]
-    assert ws["A2"].value.startswith("3 error(s), 2 warning(s). Checked ")
+    assert ws["A2"].value.startswith("3 errors, 2 warnings. Checked ")
     assert "with tallycheck 0.1.0" in ws["A2"].value
     links = {c.coordinate: c.hyperlink.location for r in ws.iter_rows(min_row=6) for c in r if c.hyperlink}
     assert links == {f"B{6 + i}": f"'{f.sheet}'!{f.cell.replace('$', '')}" for i, f in enumerate(

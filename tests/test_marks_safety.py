@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import feature_workbook as fw
 import pytest
+from conftest import damaged_zip, encrypted_workbook
 from tallycheck.findings import Finding
 from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 from tallycheck.marks import api as marks_api
@@ -137,20 +139,30 @@ def test_a_workbook_open_in_excel_is_refused(book: Path) -> None:
         mark_workbook(book, ONE)
 
 
+def _written(content: bytes) -> Callable[[Path], Path]:
+    def write(path: Path) -> Path:
+        path.write_bytes(content)
+        return path
+
+    return write
+
+
 @pytest.mark.parametrize(
-    ("content", "reason"),
+    ("make", "reason"),
     [
-        ((fw.CALAMINE / "pass_protected.xlsx").read_bytes(), "password-protected"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "legacy .xls"),
-        (b"Year,Killed\n2024,430790\n", "not an Excel workbook"),
-        (b"PK\x03\x04 truncated", "not a zip package"),
-        ((fw.CALAMINE / "issue252.xlsx").read_bytes(), "damaged zip member"),
+        (encrypted_workbook, "password-protected"),
+        (_written(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)), "legacy .xls"),
+        (_written(b"Year,Killed\n2024,430790\n"), "not an Excel workbook"),
+        (_written(b"PK\x03\x04 truncated"), "not a zip package"),
+        (damaged_zip, "damaged zip member"),
     ],
     ids=["encrypted", "xls", "csv", "truncated", "bad-crc"],
 )
-def test_files_that_are_not_patchable_workbooks_get_a_reason(tmp_path: Path, content: bytes, reason: str) -> None:
-    path = tmp_path / "input.xlsx"
-    path.write_bytes(content)
+def test_files_that_are_not_patchable_workbooks_get_a_reason(
+    tmp_path: Path, make: Callable[[Path], Path], reason: str
+) -> None:
+    path = make(tmp_path / "input.xlsx")
+    content = path.read_bytes()
     with pytest.raises(MarkError, match=reason) as err:
         mark_workbook(path, [Finding("sum", "error", "Sheet1", "A1", ("A1",), 1, 2, 0, "x")])
     assert "input.xlsx" in str(err.value)

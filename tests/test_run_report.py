@@ -56,7 +56,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="module")
 def reports(inputs: list[Path]) -> list[Report]:
     reports = check_workbooks(inputs)
-    assert [r.ok for r in reports].count(False) == 1, "the fixture expects exactly one unreadable workbook"
+    assert [r.readable for r in reports].count(False) == 1, "the fixture expects exactly one unreadable workbook"
     assert reports[-3].warnings and not reports[-3].errors, "rounded.xlsx should give a warning only"
     assert len(reports[-2].findings) == 2, "hostile.xlsx should give a finding on each sheet"
     return reports

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
+from .findings import selected
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -30,6 +31,8 @@ class Item:
     mark: bool = False
     out: str | None = None
     rules: str | None = None  # a rules file used instead of the tallycheck.toml found beside the workbook
+    select: tuple[str, ...] = ()  # only these rules' findings are marked (all when empty)
+    ignore: tuple[str, ...] = ()  # these rules' findings are not marked
 
 
 @dataclass
@@ -47,6 +50,14 @@ def _excluded(rel: PurePosixPath, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(text, p) or any(fnmatch.fnmatch(part, p) for part in rel.parts) for p in patterns)
 
 
+#: files found in folders that look like workbooks but cannot be checked, and why (named as skipped)
+SKIPPED_SUFFIXES = {
+    ".xls": "legacy .xls: save it as .xlsx in Excel to check it",
+    ".xlsb": "binary .xlsb: save it as .xlsx in Excel to check it",
+}
+LOCK_FILE = "Excel's lock file for a workbook open in Excel (not a workbook)"
+
+
 def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Path]:
     """Workbooks under the given files and folders, filtered like ruff/pytest globs.
 
@@ -54,7 +65,16 @@ def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequenc
     glob (when given) and no ``exclude`` glob (matched against the path relative to the folder and
     against each of its parts). Lock files and tool folders are excluded by default.
     """
+    return collect_with_skipped(paths, include, exclude)[0]
+
+
+def collect_with_skipped(
+    paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """``collect``, and the files found in folders that were skipped although they look like
+    workbooks (legacy .xls, Excel's ~$ lock files), each with the reason, so a summary can name them."""
     patterns = (*DEFAULT_EXCLUDE, *exclude)
+    skipped: list[tuple[Path, str]] = []
     out: list[Path] = []
     seen: set[Path] = set()
     for root in paths:
@@ -68,9 +88,14 @@ def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequenc
                 dirs[:] = sorted(d for d in dirs if not _excluded(rel_folder / d, patterns))
                 for name in sorted(files):
                     rel = rel_folder / name
-                    if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES or _excluded(rel, patterns):
-                        continue
+                    suffix = Path(name).suffix.lower()
                     if include and not any(fnmatch.fnmatch(rel.as_posix(), p) or fnmatch.fnmatch(name, p) for p in include):
+                        continue
+                    if suffix in SKIPPED_SUFFIXES and not _excluded(rel, patterns):
+                        skipped.append((Path(folder) / name, SKIPPED_SUFFIXES[suffix]))
+                    elif suffix in WORKBOOK_SUFFIXES and name.startswith("~$") and not _excluded(rel, exclude):
+                        skipped.append((Path(folder) / name, LOCK_FILE))
+                    if suffix not in WORKBOOK_SUFFIXES or _excluded(rel, patterns):
                         continue
                     candidates.append(Path(folder) / name)
         for path in candidates:
@@ -78,7 +103,7 @@ def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequenc
             if key not in seen:
                 seen.add(key)
                 out.append(path)
-    return out
+    return out, skipped
 
 
 def check_chunk(items: Sequence[Item]) -> list[Report]:
@@ -86,14 +111,15 @@ def check_chunk(items: Sequence[Item]) -> list[Report]:
     rules = Path(items[0].rules) if items and items[0].rules else None
     reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules)
     for item, report in zip(items, reports, strict=True):
-        if item.mark and report.ok:
+        if item.mark and report.readable:
             from .marks import MarkError, mark_workbook
 
             out = Path(item.out) if item.out else None
             try:
                 if out is not None:
                     out.parent.mkdir(parents=True, exist_ok=True)
-                mark_workbook(Path(item.path), report.findings, out=out)
+                summary = mark_workbook(Path(item.path), selected(report.findings, item.select, item.ignore), out=out)
+                report.marked_cells = summary.cells
             except MarkError as exc:
                 report.mark_error = str(exc)
             except OSError as exc:
@@ -129,8 +155,15 @@ def run(
     changed: bool = False,
     on_result: Callable[[Report], None] | None = None,
     rules: Path | None = None,
+    contents: dict[Path, bytes] | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
 ) -> RunResult:
-    """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly."""
+    """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly.
+
+    ``contents`` are bytes already read for some paths (a workbook from standard input: ``-``);
+    ``select`` / ``ignore`` limit which findings ``mark`` marks (reports keep them all, for the cache).
+    """
     from .cache import Cache, content_hash
     from .declared.sources import rules_fingerprint
 
@@ -143,7 +176,8 @@ def run(
     for n, path in enumerate(files):
         if isinstance(cache, Cache):
             fingerprints[n] = rules_fingerprint(path, rules)  # a changed rules file re-checks its workbooks
-        if changed and isinstance(cache, Cache) and not mark:
+        given = (contents or {}).get(path)
+        if changed and isinstance(cache, Cache) and not mark and given is None:
             sha = content_hash(path)
             hit = cache.get(path, sha, fingerprints[n]) if sha else None
             if hit is not None:
@@ -153,8 +187,9 @@ def run(
                     on_result(hit)
                 continue
         out = (out_paths or {}).get(path)
-        data = path.read_bytes() if scheduler and not mark and path.is_file() else None
-        todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None)))
+        data = given if given is not None else path.read_bytes() if scheduler and not mark and path.is_file() else None
+        todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None,
+                             tuple(select), tuple(ignore))))
 
     index = {id(item): n for n, item in todo}
     interrupted = False

@@ -45,10 +45,25 @@ class Report:
     series: list[Series] = field(default_factory=list)
     sha256: str | None = None
     mark_error: str | None = None
+    marked_cells: int = 0  # cells marked in it (or in its copy) by this run
+
+    @property
+    def readable(self) -> bool:
+        """The workbook was read and checked (its findings say whether it passed)."""
+        return self.error is None
+
+    @property
+    def passed(self) -> bool:
+        """Read, checked, and no error-severity finding (warnings allowed), as exit status 0 means."""
+        return self.error is None and not self.errors
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        """Deprecated alias of ``readable`` (it was True for a workbook full of errors); the JSON field keeps the name."""
+        import warnings
+
+        warnings.warn("Report.ok is deprecated: use Report.readable (or Report.passed)", DeprecationWarning, stacklevel=2)
+        return self.readable
 
     @property
     def errors(self) -> int:
@@ -260,5 +275,11 @@ def _flagged_series(report: Report) -> list[Series]:
 
 
 def check_workbook(path: Path | str, rules: Path | None = None) -> Report:
-    """Check one workbook: every table found, every relation inferred or declared, every discrepancy by cell."""
+    """Check one workbook: every table found, every relation inferred or declared, every discrepancy by cell.
+
+    A path that does not exist raises FileNotFoundError, as open() would (a typo is the caller's
+    bug); a file that exists but cannot be read is a Report with ``error`` set, as in a batch.
+    """
+    if not Path(path).exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
     return check_workbooks([path], rules=rules)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +39,12 @@ class Finding:
 
 
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+
+def selected(findings: Sequence[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Finding]:
+    """The findings --select / --ignore keep: their rule selected (all when none is) and not ignored.
+    One function for what is reported and what is marked, so the two never disagree."""
+    return [f for f in findings if (not select or f.rule in select) and f.rule not in ignore]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -13,6 +14,15 @@ from .relations import Relation
 
 def _n(value: float, decimals: int | None = None) -> str:
     return format_number(value, decimals)
+
+
+_QUALIFIER = re.compile(r"^(About|Approx\.?|Approximately|Around|Some|Nearly|Roughly|Over|More than|At least|Under|Less than|Up to|Almost)\b")
+
+
+def _mid(figure: Figure) -> str:
+    """A figure as written, for the middle of a sentence: "Over 200,000" reads "over 200,000"."""
+    text = figure.show()
+    return _QUALIFIER.sub(lambda m: m.group(0).lower(), text)
 
 
 def _plain(value: float) -> float | int | None:
@@ -31,14 +41,14 @@ def _point(lo: float, hi: float) -> float | int | None:
     return _plain(lo) if hi - lo < 1e-9 else _plain((lo + hi) / 2)
 
 
-def _span(lo: float, hi: float) -> str:
+def _span(lo: float, hi: float, decimals: int | None = None) -> str:
     if hi - lo < 1e-9:
-        return _n(lo)
+        return _n(lo, decimals)
     if hi == float("inf"):
-        return f"over {_n(lo)}"
+        return f"over {_n(lo, decimals)}"
     if lo == float("-inf"):
-        return f"under {_n(hi)}"
-    return f"{_n(lo)}–{_n(hi)}"
+        return f"under {_n(hi, decimals)}"
+    return f"{_n(lo, decimals)}–{_n(hi, decimals)}"
 
 
 def _off(rel: Relation) -> float:
@@ -51,6 +61,12 @@ def _day(d: date) -> str:
     return f"{d.day} {d.strftime('%b')} {d.year}"
 
 
+def _row_and_column(row: str, column: str) -> str:
+    """"Total Persons" for the Total row's Persons column; "Total", not "Total Total", where both say it."""
+    row, column = row.strip(), str(column).strip()
+    return row if row.casefold() == column.casefold() or not column else f"{row} {column}".strip()
+
+
 def _sum(rel: Relation, severity: str) -> str:
     f: dict[str, Any] = rel.facts
     total: Figure = f["total"]
@@ -58,24 +74,24 @@ def _sum(rel: Relation, severity: str) -> str:
     if rel.rule == "sum":
         subject, what = f["subject"], " + ".join(f["names"])
     elif rel.rule == "of_which":
-        subject, what = f["subject"].strip(), "its parts " + " + ".join(p.show() for p in parts)
+        subject, what = f["subject"].strip(), "its parts " + " + ".join(_mid(p) for p in parts)
     elif "what" in f:  # a declared sum of rows that are not one block: row "A" + row "B"
-        subject, what = f"{f['subject'].strip()} {f['column']}".strip(), f["what"]
+        subject, what = _row_and_column(f["subject"], f["column"]), f["what"]
     else:
         first, last = f["first"], f["last"]
         rows = f"row {first.index + 1}" if first is last else f"rows {first.index + 1}–{last.index + 1}"
         labels = f" ({first.label} … {last.label})" if first is not last and first.label and last.label else ""
-        subject = f"{f['subject'].strip()} {f['column']}".strip()
+        subject = _row_and_column(f["subject"], f["column"])
         what = f"the sum of {rows}{labels}"
     expected = _span(*rel.expected)
     off = _n(_off(rel))
     if severity == "warning":
         text = (
-            f"{subject} {total.show()} differs from {what} = {expected} by {off}; "
+            f"{subject} {_mid(total)} differs from {what} = {expected} by {off}; "
             f"within the rounding of a total rounded to the nearest {_n(f['unit'])}"
         )
     else:
-        text = f"{subject} {total.show()} should equal {what} = {expected} (off by {off})"
+        text = f"{subject} {_mid(total)} should equal {what} = {expected} (off by {off})"
     if f.get("left_out"):
         text += f"; its formula leaves out {', '.join(f['left_out'])}"
     return text
@@ -84,7 +100,7 @@ def _sum(rel: Relation, severity: str) -> str:
 def _part(rel: Relation, severity: str) -> str:
     f = rel.facts
     return (
-        f"{f['part_label']} {f['part'].show()} is larger than {f['whole_label'].strip()} {f['whole'].show()}, "
+        f"{f['part_label']} {_mid(f['part'])} is larger than {f['whole_label'].strip()} {_mid(f['whole'])}, "
         "which it is part of"
     )
 
@@ -95,9 +111,10 @@ def _per_day(rel: Relation, severity: str) -> str:
     count: Figure = f["count"]
     period = f["period"]
     days = period.days
-    shown = _span(*rel.expected) if count.lo != count.hi else _n(count.value / days, max(1, avg.decimals + 1))
+    decimals = max(1, avg.decimals + 1)
+    shown = _span(*rel.expected, decimals) if count.lo != count.hi else _n(count.value / days, decimals)
     text = (
-        f"{avg.show()} per day does not match {count.show()} over {period.describe()} = {shown} per day "
+        f"{avg.show()} per day does not match {_mid(count)} over {period.describe()} = {shown} per day "
         f"(tolerance {_n(rel.tolerance, avg.decimals)})"
     )
     for other in (days - 1, days + 1):
@@ -128,16 +145,17 @@ def _shares(rel: Relation, severity: str) -> str:
 def _cumulative(rel: Relation, severity: str) -> str:
     f = rel.facts
     rise = f["after"].value - f["before"].value
+    moved = f"rose by {_n(rise)}" if rise >= 0 else f"fell by {_n(-rise)}"
     return (
-        f"{f['column']} rose by {_n(rise)} from {_day(f['prev'])} to {_day(f['cur'])}, "
-        f"but {f['change_column']} says {f['change'].show()} (off by {_n(_off(rel))})"
+        f"{f['column']} {moved} from {_day(f['prev'])} to {_day(f['cur'])}, "
+        f"but {f['change_column']} says {_mid(f['change'])} (off by {_n(_off(rel))})"
     )
 
 
 def _falls(rel: Relation, severity: str) -> str:
     f = rel.facts
     return (
-        f"{f['column']} falls from {f['before'].show()} on {_day(f['prev'])} to {f['after'].show()} on "
+        f"{f['column']} falls from {_mid(f['before'])} on {_day(f['prev'])} to {_mid(f['after'])} on "
         f"{_day(f['cur'])}: a cumulative tally should never fall (a correction?)"
     )
 
@@ -145,8 +163,8 @@ def _falls(rel: Relation, severity: str) -> str:
 def _order(rel: Relation, severity: str) -> str:
     f = rel.facts
     if rel.rule != "estimate_order":
-        return f"{f['low_name']} {f['low'].show()} is above {f['high_name']} {f['high'].show()}: it should be at most {f['high_name']}"
-    return f"{f['low_name']} {f['low'].show()} is above {f['high_name']} {f['high'].show()}: estimates should run low ≤ best ≤ high"
+        return f"{f['low_name']} {_mid(f['low'])} is above {f['high_name']} {_mid(f['high'])}: it should be at most {f['high_name']}"
+    return f"{f['low_name']} {_mid(f['low'])} is above {f['high_name']} {_mid(f['high'])}: estimates should run low ≤ best ≤ high"
 
 
 _SHOULD = {"=": "should equal", "<=": "should be at most", "<": "should be below", ">=": "should be at least", ">": "should be above"}

@@ -732,7 +732,7 @@ def cumulative_series(table: Table, reader: Reader) -> Iterator[Relation]:
             yield relation(
                 table, kind="cumulative", rule="cumulative", cell=cur_ref, cells=(prev_ref, change_ref, cur_ref),
                 found=(after.lo - before.hi, after.hi - before.lo), expected=(step.lo, step.hi),
-                facts={**facts, "change": step, "change_column": change.name},
+                facts={**facts, "change": step, "change_column": change.name, "reading": f"{table.name}|cumulative|{cum.index}|{change.index}"},
             )
 
 

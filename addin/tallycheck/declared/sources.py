@@ -179,7 +179,9 @@ def rules_from_config(path: Path) -> Loaded:
     table = data.get("tool", {}).get("tallycheck", {}) if pyproject else data
     entries = table.get("rules", [])
     lines = _rule_lines(text, pyproject)
-    unknown_top = [k for k in table if k not in ("rules",)]
+    from ..settings import SETTING_KEYS  # command-line settings: read and checked once a run by the CLI
+
+    unknown_top = [k for k in table if k not in ("rules", *SETTING_KEYS)]
     for key in unknown_top:
         close = difflib.get_close_matches(key, ["rules"], n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else "; rules go in [[rules]] entries"

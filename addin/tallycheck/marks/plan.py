@@ -52,9 +52,14 @@ class CellMark:
 
 
 def plan(findings: Sequence[Finding]) -> list[CellMark]:
-    """Group findings by the cell they mark (ValueError for a reference that is not a cell)."""
+    """Group findings by the cell they mark (ValueError for a reference that is not a cell).
+
+    An ``info`` finding (a relation left unchecked, formulas not calculated) marks no cell: it
+    says what was not checked, not that something is wrong."""
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
+        if f.severity == "info":
+            continue
         groups.setdefault((f.sheet, normalize_a1(f.cell)), []).append(f)
     return [
         CellMark(sheet, cell, tuple(sorted(fs, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))))
@@ -170,7 +175,8 @@ def summary(findings: Sequence[Finding], version: str, when: str, workbook: str)
     return Summary(
         title=f"{SUMMARY_TITLE_PREFIX}{len(findings)} {noun} in {workbook}",
         lines=(
-            f"{errors} error(s), {warnings} warning(s). Checked {when} with tallycheck {version}.",
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}. "
+            f"Checked {when} with tallycheck {version}.",
             "Marked cells have a red (error) or amber (warning) fill and a note. Click a cell "
             "reference to go to it. Clear marks (Tally Check ribbon) or 'tallycheck clear' removes the marks and this sheet.",
         ),

@@ -1,6 +1,6 @@
 """One report for a whole run, in the format its file name asks for (``--report PATH``).
 
-``.json`` is the contract in DESIGN.md; ``.csv`` and ``.xlsx`` are one row a finding for a
+``.json`` is the contract in docs/json-report.md; ``.csv`` and ``.xlsx`` are one row a finding for a
 spreadsheet; ``.html`` is a page a person reads, with charts of the cumulative series.
 """
 

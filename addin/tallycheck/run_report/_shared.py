@@ -38,7 +38,7 @@ def totals(reports: Sequence[Report]) -> Totals:
         tables=sum(len(r.tables) for r in reports),
         errors=sum(r.errors for r in reports),
         warnings=sum(r.warnings for r in reports),
-        unreadable=sum(not r.ok for r in reports),
+        unreadable=sum(not r.readable for r in reports),
     )
 
 
