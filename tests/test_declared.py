@@ -141,8 +141,8 @@ def test_each_rule_form_checks_a_table_the_headers_cannot_explain(write_book):
 
 def test_declared_rules_compile_to_the_very_relations_inference_makes(write_book):
     from tallycheck.declared import declared_rules
+    from tallycheck.engine import table_relations
     from tallycheck.grid import read_workbook
-    from tallycheck.rules import relations_of
     from tallycheck.tables import find_tables
 
     rows = [["Year", "Killed", "Wounded", "Total", "Per day", "% wounded"], ["2023", 1000, 2000, 3100, 8.5, 64.5], ["2024", 500, 500, 1000, 2.7, 50.0]]
@@ -154,7 +154,7 @@ def test_declared_rules_compile_to_the_very_relations_inference_makes(write_book
         book = read_workbook(path)
         ruleset = declared_rules(book) if with_rules else None
         (table,) = find_tables(book.sheets[0])
-        return relations_of(table, ruleset)[0]
+        return table_relations(table, ruleset)[0]
 
     inferred, stated = relations(plain, False), relations(declared, True)
     assert len(inferred) == len(stated) == 6

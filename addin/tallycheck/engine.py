@@ -19,6 +19,7 @@ from .relations import Relation
 
 if TYPE_CHECKING:
     from .declared.ruleset import RuleSet
+    from .tables import Table
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -132,14 +133,14 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     join the inferred relations table by table; ``finish`` adds cell relations and rule errors.
     """
     from .declared import declared_rules
-    from .rules import relations_of, series_of
+    from .rules import series_of
     from .tables import find_tables
 
     declared = declared_rules(book, rules)
     relations: list[Relation] = []
     for sheet in data_sheets(book, declared):
         for table in find_tables(sheet):
-            found, direct = relations_of(table, declared)
+            found, direct = table_relations(table, declared)
             if any(r.kind == "never_falls" for r in found):
                 report.series.extend(series_of(table))
             relations.extend(found)
@@ -179,6 +180,27 @@ def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]
         "workbook in Excel (or recalculate it) to check them",
     )
     return [f for f in findings if f.rule != "no_cached_value"] + [note]
+
+
+def table_relations(table: Table, declared: RuleSet | None = None) -> tuple[list[Relation], list[Finding]]:
+    """A table's relations, inferred and declared, and the findings that need no arithmetic.
+
+    The declared rules (the workbook's Rules sheet, a tallycheck.toml) say which cells hold no figure
+    before inference reads them, then add what they state and apply their switches; inference never
+    looks at them. A proposal no reading explains is one ``info`` note, unless a rule speaks for it.
+    """
+    from .rules import Reader, inferred_relations, unexplained
+
+    if declared is not None:
+        declared.prepare(table)
+    reader = Reader(table)
+    relations = inferred_relations(table, reader)
+    if declared is not None:
+        relations, direct = declared.apply(table, reader, relations)
+    else:
+        direct = list(reader.uncached.values())
+    stated = {r.rule for r in relations if "declared" in r.facts}  # the analyst has said what holds there
+    return relations, direct + [f for f in unexplained(table) if f.rule not in stated]
 
 
 class _FewCollections:

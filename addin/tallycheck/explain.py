@@ -42,8 +42,7 @@ class BookPlan:
 def plan_workbook(path: Path, rules: Path | None = None) -> BookPlan:
     """Every table of a workbook with the relations that will be checked (inferred and declared)."""
     from .declared import declared_rules, registered
-    from .engine import data_sheets
-    from .rules import relations_of
+    from .engine import data_sheets, table_relations
     from .tables import find_tables
 
     plan = BookPlan(Path(path))
@@ -61,7 +60,7 @@ def plan_workbook(path: Path, rules: Path | None = None) -> BookPlan:
     plan.skipped = [s.name for s in book.sheets if all(s is not c for c in checked)]
     for sheet in checked:
         for table in find_tables(sheet):
-            found, direct = relations_of(table, declared)
+            found, direct = table_relations(table, declared)
             models = [b.name for b in registered() if b.matches(table)]
             plan.tables.append(TablePlan(table, found, direct, declared.declared_for(table), models))
     plan.cells, findings = declared.finish()

@@ -17,9 +17,10 @@ from typing import Any
 
 from ..figures import Figure, figure_of
 from ..grid import Sheet, cell_ref, parse_ref
+from ..hypotheses.averages import period_of
 from ..periods import Period, period_between, period_from_label
 from ..relations import Relation
-from ..rules import Reader, period_of, relation, sum_relation
+from ..rules import Reader, relation, sum_relation
 from ..tables import Column, Row, Table
 from .parse import FUNCTIONS, BinOp, Call, Cell, Claim, Col, Expr, Neg, Num, RowRef, Rows, show
 

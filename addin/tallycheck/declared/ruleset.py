@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..grid import Sheet, Workbook, parse_ref
+from ..hypotheses.sums import summable
 from ..relations import Relation
-from ..rules import Reader, summable
+from ..rules import Reader
 from ..tables import Table
 from .compile import Compiled, Context, Unresolved, compile_claim, mode_of, names_in, rows_labelled, walk
 from .parse import Cell, Claim, RowRef, Rows, RuleSyntaxError, Switch, Tolerance, parse_rule, parse_tolerance

@@ -1,4 +1,6 @@
-"""Tables -> readings: what headers, labels and formulas propose, kept only where the table's own arithmetic agrees.
+"""The evidence rules: how much agreement makes a relation, and the vectorised tests that count it.
+
+Tables -> readings: what headers, labels and formulas propose, kept only where the table's own arithmetic agrees.
 
 A header that says "Total" proposes that the column is a sum; it does not say of which columns. Every
 proposal comes with its competing readings (which components, which part and whole, which period,
@@ -15,15 +17,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
+from ..grid import cell_ref
+
 if TYPE_CHECKING:
-    from .figures import Figure
-    from .tables import Column, Table
+    from ..figures import Figure
+    from ..tables import Column, Table
 
 # -- how much evidence makes a relation ------------------------------------------------------------
+
 
 #: A reading a header or label proposes is kept when at least half of the rows where it can be
 #: checked obey it. Real tables break their own totals often: Dyer's printed totals disagree with
@@ -44,6 +49,8 @@ DISCOVERED_MAJORITY = 0.75
 #: of other columns in three rows of five (NHS England's daily deaths by age, by trust).
 MIN_HELD_PROPOSED = 2
 MIN_HELD_DISCOVERED = 5
+#: A column is searched as a part of a total only where it is at most the total in half the rows.
+PART_AT_MOST_SHARE = 0.5
 #: The totals shifted by these many rows against their parts give the agreement chance alone
 #: produces; a reading must hold in at least CHANCE_FACTOR times as many rows. Daily deaths by
 #: hospital (0, 1, 2 a day) meet as sums of three other hospitals in a third of the rows.
@@ -60,10 +67,14 @@ ONE_SIDED_MIN = 3
 VOTING_ROWS = 4
 #: Columns searched as the components of one total: every subset of up to 12 columns is 4,095
 #: candidate sums, evaluated in one matrix product. Wider tables search the 12 nearest the total.
+#: A column no header calls Total searches its 8 nearest (255 subsets): every count column of a
+#: table is such a candidate, and a sum nobody stated is rarely spread wider.
 MAX_POOL = 12
+MAX_POOL_DISCOVERED = 8
 #: Rows the component search looks at; the kept reading is then checked on every row. A daily
 #: series of 100,000 rows shows its arithmetic in its first few hundred.
 SEARCH_ROWS = 256
+
 
 CASUALTY_RE = re.compile(
     r"kill|dead|death|died|wound|injur|missing|captur|prisoner|pow\b|mia\b|kia\b|wia\b|casualt|loss|sick|"
@@ -169,25 +180,37 @@ def _subset_masks(n: int) -> np.ndarray:
     return masks[masks.sum(axis=1) >= 2]
 
 
-def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...], rounded: bool = False) -> tuple[tuple[int, ...], int, int, int]:
-    """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked, chance).
+def best_components(total: Figures, pool: list[Figures], natural: tuple[int, ...], rounded: bool = False) -> tuple[tuple[int, ...], int, int]:
+    """The subset of ``pool`` whose sum the total equals in the most rows: (members, held, checked).
 
     A row counts only when the total is not zero and at least two of the subset's parts are not:
     0 = 0 + 0 and 7 = 7 + 0 say nothing about which columns add up. Ties go to the header's own
-    reading (``natural``), then to the fewest parts. ``chance`` is how many rows the best of all
-    subsets agrees with when the totals are shifted against their rows: what coincidence gives
-    (small counts meet often).
+    reading (``natural``), then to the fewest parts.
     """
-    n = len(pool)
-    if n < 2:
-        return (), 0, 0, 0
-    members, held, checked = _best_subset(total, pool, natural, rounded)
+    if len(pool) < 2:
+        return (), 0, 0
+    return _best_subset(total, pool, natural, rounded)
+
+
+def chance_agreement(total: Figures, pool: list[Figures], rounded: bool = False) -> int:
+    """How many rows the best of all subsets agrees with when the totals are shifted against their
+    rows: what coincidence gives (small counts meet often). Costly: asked only of a reading that
+    would otherwise be kept."""
     chance = 0
     for shift in CHANCE_SHIFTS:
         if shift < len(total.value):
             shifted = Figures(*(np.roll(a, shift) for a in total))
             chance = max(chance, _best_subset(shifted, pool, (), rounded)[1])
-    return members, held, checked, chance
+    return chance
+
+
+def could_be_part(part: Figures, total: Figures) -> bool:
+    """A count is a part of a total only if it is at most the total in most rows where both are
+    stated (the search skips the rest: 4,095 subsets become a few dozen on a wide table)."""
+    both = part.present & total.present & (total.value != 0)
+    if not both.any() or (part.value[both] < 0).any():
+        return bool(both.any())
+    return bool(np.mean(part.value[both] <= total.value[both] + 1e-9 * (1 + np.abs(total.value[both]))) >= PART_AT_MOST_SHARE)
 
 
 def beats_chance(held: int, chance: int) -> bool:
@@ -254,6 +277,14 @@ def table_readings(table: Table) -> list[Reading]:
 
 
 # -- the figures of one table, as columns ----------------------------------------------------------
+
+
+class Cells(Protocol):
+    """What the readings read a table through: one figure, or a column of them (rules.Reader)."""
+
+    columns: TableFigures
+
+    def figure(self, row: int, col: int) -> Figure | None: ...
 
 
 class TableFigures:
@@ -327,3 +358,28 @@ def pick(candidates: list[Reading]) -> Reading | None:
         if best is None or reading.held > best.held:
             best = reading
     return best
+
+
+# -- shared by the families -----------------------------------------------------------------------
+
+
+def sum_interval(parts: list[Figure]) -> tuple[float, float]:
+    return (sum(p.lo for p in parts), sum(p.hi for p in parts))
+
+
+def rounding_of(figures: list[Figure], rounded: bool = False) -> float:
+    """How far a sum can drift when its operands were rounded to the decimals they show (counts: 0,
+    unless the table's figures are rounded estimates, in thousands or millions)."""
+    return sum(0.5 * 10.0**-f.decimals for f in figures if f.decimals > 0 or rounded)
+
+
+def remember(table: Table, reading: Reading) -> None:
+    table.readings.append(reading)
+
+
+def header_cell(table: Table, col: Column) -> str:
+    return cell_ref(table.header_rows[-1] if table.header_rows else table.top, col.index)
+
+
+def label_cell(table: Table, row: int) -> str:
+    return cell_ref(row, table.label_col if table.label_col is not None else table.left)
