@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
+from .grid import DEFAULT_MAX_SIZE
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -30,6 +31,7 @@ class Item:
     mark: bool = False
     out: str | None = None
     rules: str | None = None  # a rules file used instead of the tallycheck.toml found beside the workbook
+    max_size: int = DEFAULT_MAX_SIZE  # the most its XML parts may inflate to (--max-size)
 
 
 @dataclass
@@ -84,21 +86,31 @@ def collect(paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequenc
 def check_chunk(items: Sequence[Item]) -> list[Report]:
     """Check (and, when asked, mark) a chunk of workbooks: the unit of work of every executor."""
     rules = Path(items[0].rules) if items and items[0].rules else None
-    reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules)
+    max_size = items[0].max_size if items else DEFAULT_MAX_SIZE
+    reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules, max_size=max_size)
     for item, report in zip(items, reports, strict=True):
-        if item.mark and report.ok:
-            from .marks import MarkError, mark_workbook
-
-            out = Path(item.out) if item.out else None
-            try:
-                if out is not None:
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                mark_workbook(Path(item.path), report.findings, out=out)
-            except MarkError as exc:
-                report.mark_error = str(exc)
-            except OSError as exc:
-                report.mark_error = f"{item.path}: {exc}"
+        if item.mark:
+            _mark(item, report)
     return reports
+
+
+def _mark(item: Item, report: Report) -> None:
+    """Mark one checked workbook; the report says whether it was marked and why not."""
+    from .marks import MarkError, mark_workbook
+
+    report.marked = False
+    if not report.ok:
+        return  # not checked, so nothing to mark: its error says why
+    out = Path(item.out) if item.out else None
+    try:
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        mark_workbook(Path(item.path), report.findings, out=out, max_size=item.max_size)
+        report.marked = True
+    except MarkError as exc:
+        report.mark_error = str(exc)
+    except OSError as exc:
+        report.mark_error = f"{item.path}: {exc}"
 
 
 def _chunks(items: list[Item], jobs: int) -> list[list[Item]]:
@@ -129,8 +141,12 @@ def run(
     changed: bool = False,
     on_result: Callable[[Report], None] | None = None,
     rules: Path | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> RunResult:
-    """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly."""
+    """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly.
+
+    ``max_size``: the most a workbook's XML parts may inflate to before it is reported as too large.
+    """
     from .cache import Cache, content_hash
     from .declared.sources import rules_fingerprint
 
@@ -154,7 +170,7 @@ def run(
                 continue
         out = (out_paths or {}).get(path)
         data = path.read_bytes() if scheduler and not mark and path.is_file() else None
-        todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None)))
+        todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None, max_size)))
 
     index = {id(item): n for n, item in todo}
     interrupted = False

@@ -85,6 +85,7 @@ def check(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run on an existing Dask distributed scheduler (tcp://host:8786).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line when all is well.")] = False,
     rules: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+    max_size: Annotated[str, typer.Option("--max-size", help=_MAX_SIZE_HELP)] = "256M",
 ) -> None:
     """Check workbooks and report every discrepancy by cell; changes nothing unless --mark."""
     from . import report as reports_
@@ -98,13 +99,14 @@ def check(
         typer.echo(f"tallycheck: --report {report}: use a .json, .csv, .xlsx or .html file name", err=True)
         raise typer.Exit(2)
     _rules_or_exit(rules)
+    limit = _size_or_exit(max_size)
     files = _paths_or_exit(paths, include or (), exclude or ())
     out_paths = {f: _out_path(f, paths, out) for f in files} if out is not None else None
     cache = None if no_cache else Cache(cache_dir)
     with _progress(len(files), enabled=not quiet and sys.stderr.isatty()) as on_result:
         result = run(
             files, jobs=jobs, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
-            changed=changed, on_result=on_result, rules=rules,
+            changed=changed, on_result=on_result, rules=rules, max_size=limit,
         )
     reports = result.reports
     for message in result.mark_errors:
@@ -163,6 +165,21 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[object], None]
 
 
 _RULES_HELP = "Rules file (tallycheck.toml, pyproject.toml or a workbook with a Rules sheet), instead of the tallycheck.toml found beside the workbooks."
+
+
+_MAX_SIZE_HELP = "The most a workbook's XML may inflate to (256M, 1G, ...); bigger ones are reported as too large."
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _size_or_exit(text: str) -> int:
+    """'256M', '1.5G', '300000000' -> bytes; a usage error otherwise."""
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMG]?)B?\s*", text.upper())
+    if m is None or float(m.group(1)) <= 0:
+        typer.echo(f"tallycheck: --max-size {text}: give a size such as 256M or 2G", err=True)
+        raise typer.Exit(2)
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
 def _rules_or_exit(rules: Path | None) -> None:

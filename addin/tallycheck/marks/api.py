@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from ..findings import Finding
-from ..grid import WorkbookError, package_problem, read_bytes
+from ..grid import DEFAULT_MAX_SIZE, WorkbookError, package_problem, read_bytes
 from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package
@@ -44,7 +44,8 @@ class MarkSummary:
 
 
 def mark_workbook(
-    path: Path, findings: Sequence[Finding], *, out: Path | None = None, version: str = "0.1.0"
+    path: Path, findings: Sequence[Finding], *, out: Path | None = None, version: str = "0.1.0",
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> MarkSummary:
     """Mark each finding's cell (fill + note) and add a summary sheet; replace earlier marks.
 
@@ -58,24 +59,24 @@ def mark_workbook(
         result = apply_marks(target, findings, version=version, when=when, workbook=path.name)
         return result.cells, result.cleared, result.summary_sheet, result.notes_skipped
 
-    dest, written, (cells, cleared, sheet, skipped) = _patch(path, out, run)
+    dest, written, (cells, cleared, sheet, skipped) = _patch(path, out, run, max_size)
     errors = sum(1 for f in findings if f.severity == "error")
     return MarkSummary(dest, len(findings), cells, errors, len(findings) - errors, sheet, cleared,
                        skipped, written)
 
 
-def clear_workbook(path: Path, *, out: Path | None = None) -> int:
+def clear_workbook(path: Path, *, out: Path | None = None, max_size: int = DEFAULT_MAX_SIZE) -> int:
     """Remove every mark tallycheck made; return the number of cells restored.
 
     Cells get their own format index back, notes their own text, and the summary sheet and the
     restore record go. A workbook without marks is left alone (or copied as is to out).
     """
-    _, _, restored = _patch(Path(path), out, clear_marks)
+    _, _, restored = _patch(Path(path), out, clear_marks, max_size)
     return restored
 
 
 def _patch(
-    path: Path, out: Path | None, run: Callable[[PackageTarget], _T]
+    path: Path, out: Path | None, run: Callable[[PackageTarget], _T], max_size: int = DEFAULT_MAX_SIZE
 ) -> tuple[Path, bool, _T]:
     dest = Path(out) if out is not None else path
     if out is not None and dest.is_dir():
@@ -88,7 +89,7 @@ def _patch(
     elif dest.exists():
         _check_writable(dest)
     try:
-        pkg = Package(data)
+        pkg = Package(data, max_size)
         target = PackageTarget(pkg)
         result = run(target)
         target.flush()

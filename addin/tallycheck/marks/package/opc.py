@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from ...grid import DEFAULT_MAX_SIZE
 from ..errors import PatchRefused
 from . import xmlio
 from .content_types import PART_NAME as CONTENT_TYPES_PART
@@ -23,8 +24,8 @@ from .zipio import ZipSource, write_package
 class Package:
     """Read access to every part, write access to the few the marks touch."""
 
-    def __init__(self, data: bytes) -> None:
-        self.source = ZipSource(data)
+    def __init__(self, data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self.source = ZipSource(data, max_size)
         self._lower = {m.name.lower(): m.name for m in self.source.members}
         self._trees: dict[str, tuple[etree._Element, bytes | None]] = {}
         self._prologue: dict[str, bytes] = {}
