@@ -8,6 +8,7 @@ with os.replace. Any failure before that leaves the original exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import tempfile
@@ -23,6 +24,7 @@ from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package
 from .package.target import PackageTarget
+from .package.validate import check_written
 
 TEMP_SUFFIX = ".tallycheck-tmp"
 _T = TypeVar("_T")
@@ -104,8 +106,14 @@ def _patch(
         return dest, False, result
     if not pkg.changed():
         _atomic_write(path, dest, lambda f: f.write(data), before if in_place else None)
-    else:
-        _atomic_write(path, dest, pkg.write, before if in_place else None)
+        return dest, True, result
+    payload = io.BytesIO()
+    try:
+        pkg.write(payload)
+        check_written(payload.getvalue(), data, pkg.changed_parts(), target.wb.part)
+    except PatchRefused as exc:
+        raise MarkError(path, str(exc)) from None
+    _atomic_write(path, dest, lambda f: f.write(payload.getbuffer()), before if in_place else None)
     return dest, True, result
 
 

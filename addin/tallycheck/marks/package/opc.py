@@ -179,6 +179,10 @@ class Package:
         """Whether anything differs from the source archive."""
         return bool(self._dirty or self._bytes or self._removed or self._added)
 
+    def changed_parts(self) -> list[str]:
+        """The parts this package writes anew (changed or added), in no particular order."""
+        return sorted({p for p in self._dirty if p in self._trees} | set(self._bytes))
+
     def write(self, out: BinaryIO) -> None:
         """Write the package: untouched members verbatim, changed and new ones deflated."""
         changed: dict[str, bytes] = {}

@@ -84,9 +84,19 @@ class PackageTarget:
     def styles(self) -> Styles:
         """The workbook's style sheet; created (and recorded as ours) if it has none."""
         if self._styles is None:
+            rels = self.pkg.rels(self.wb.part)
+            every = [r for r in rels if r.kind == "styles"] if rels is not None else []
+            if any(r.external for r in every) or len(every) > 1:
+                # readers take the first styles relationship, whatever its mode: adding ours would
+                # leave two, and openpyxl then fails to open the file (IndexError)
+                raise PatchRefused("the workbook's styles relationship is external or given twice (not a "
+                                   "package Excel writes); refusing to patch it")
             parts = self.pkg.related(self.wb.part, "styles")
             if parts and not self.pkg.exists(parts[0]):
                 raise PatchRefused(f"the workbook's styles part {parts[0]} is missing")
+            if parts and self.pkg.xml(parts[0]).tag != self.d.q("styleSheet"):
+                raise PatchRefused(f"the styles part {parts[0]} is not a SpreadsheetML style sheet (root "
+                                   f"{self.pkg.xml(parts[0]).tag!r}); refusing to patch it")
             if parts:
                 self._styles_part = parts[0]
             else:
