@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +29,12 @@ from .package.target import PackageTarget
 from .package.validate import check_written
 
 TEMP_SUFFIX = ".tallycheck-tmp"
+#: Our temporary files: "." + the workbook's name + "." + mkstemp's 8 random characters + TEMP_SUFFIX.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+#: A temporary file this old whose writer holds no lock on it was left by a killed run. The age
+#: covers the moment between creating the file and locking it (and systems without flock).
+STALE_TEMP_AGE = 60.0
+_swept: set[str] = set()  # folders already swept by this process: once each, not once a workbook
 _T = TypeVar("_T")
 
 
@@ -165,11 +173,13 @@ def _atomic_write(
     """Write via a temporary file in dest's folder, fsync, then os.replace over dest."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest.parent)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.",
                                         suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise MarkError(dest, f"cannot write here ({exc.strerror or exc})") from None
     tmp = Path(tmp_name)
+    _lock(fd)  # held until the file is closed: a sweep by another run leaves it alone
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -196,6 +206,61 @@ def _atomic_write(
         _unlink(tmp)
         raise
     _fsync_dir(dest.parent)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed write of ours left in ``folder``; return them.
+
+    Only files named the way _atomic_write names them, older than STALE_TEMP_AGE and not locked
+    by a writer still at work; anything else in the folder is left alone. Once per folder per run.
+    """
+    key = os.path.abspath(folder)
+    if key in _swept:
+        return []
+    _swept.add(key)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        if not (entry.name.endswith(TEMP_SUFFIX) and _TEMP_NAME.fullmatch(entry.name)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or time.time() - entry.stat().st_mtime < STALE_TEMP_AGE:
+                continue
+            if _unlocked(Path(entry.path)):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone already, or in use (Windows refuses to delete an open file)
+    return removed
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on our temporary file while it is written (POSIX; a no-op elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlocked(path: Path) -> bool:
+    """Whether no process holds the writer's lock on this file (its writer is gone)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True  # the age alone decides; deleting a file still open fails there anyway
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: Path) -> None:
