@@ -17,7 +17,7 @@ from ..errors import PatchRefused
 from . import xmlio
 from .content_types import PART_NAME as CONTENT_TYPES_PART
 from .content_types import ContentTypes
-from .relationships import Relationships, empty_rels, rels_part_name
+from .relationships import Relationships, empty_rels, rels_part_name, source_part
 from .zipio import ZipSource, write_package
 
 
@@ -34,6 +34,7 @@ class Package:
         self._removed: set[str] = set()
         self._added: list[str] = []
         self._rels: dict[str, Relationships] = {}
+        self._next_free: dict[str, int] = {}  # unused_name's resume point, by pattern
         if any("\\" in m.name for m in self.source.members):
             raise PatchRefused("the package's part names use '\\' instead of '/' (not a standard "
                                "package); refusing to patch it")
@@ -56,11 +57,16 @@ class Package:
         return self.name(part) is not None
 
     def unused_name(self, pattern: str) -> str:
-        """The first 'xl/comments{}.xml'-style name not taken (case-insensitively)."""
-        n = 1
+        """The first 'xl/comments{}.xml'-style name not taken (case-insensitively).
+
+        The search resumes where the last one for the pattern stopped, and goes back only when a
+        part of that pattern is removed: a run that adds a part per sheet probes each number once.
+        """
+        n = self._next_free.get(pattern, 1)
         while True:
             candidate = pattern.format(n)
             if not self.exists(candidate):
+                self._next_free[pattern] = n
                 return candidate
             n += 1
 
@@ -120,8 +126,9 @@ class Package:
         for store in (self._trees, self._bytes):
             store.pop(actual, None)
         self._dirty.discard(actual)
-        for source in [s for s in self._rels if _rels_name(s) == actual]:
-            del self._rels[source]
+        self._next_free.clear()  # a number may be free again
+        if actual.endswith(".rels"):
+            self._rels.pop(source_part(actual), None)
         if actual in self._added:
             self._added.remove(actual)
         else:

@@ -74,6 +74,8 @@ class PackageTarget:
         self._styles: Styles | None = None
         self._styles_part: str | None = None
         self._styles_created: str | None = None  # a styles part this run had to add
+        self._source_drawing_ids: set[int] | None = None  # note-drawing ids the source's VML parts use
+        self._last_drawing_id = 0  # the highest id a sheet of this run took
 
     # -- helpers ------------------------------------------------------------------------------
     def _path(self, *names: str) -> str:
@@ -190,6 +192,7 @@ class PackageTarget:
                 raise PatchRefused(f"{sheet.part} points at a note drawing that is missing")
             ids = vml.idmaps(self.pkg.read(part))
             sheet.drawing_id = min(ids) if ids else self._free_drawing_id()
+            self._last_drawing_id = max(self._last_drawing_id, sheet.drawing_id)
             sheet.vml_part, sheet.vml = part, vml.Vml(self.pkg.xml(part))
             return sheet.vml
         if not create:
@@ -207,14 +210,13 @@ class PackageTarget:
         return sheet.vml
 
     def _free_drawing_id(self) -> int:
-        used: set[int] = set()
-        for m in self.pkg.source.members:
-            if m.name.lower().endswith(".vml") and self.pkg.exists(m.name):
-                used |= vml.idmaps(self.pkg.read(m.name))
-        for s in self._sheets.values():
-            if s.drawing_id:
-                used.add(s.drawing_id)
-        return max(used, default=0) + 1
+        if self._source_drawing_ids is None:  # the source's drawings are read once a run, not once a sheet
+            self._source_drawing_ids = set()
+            for m in self.pkg.source.members:
+                if m.name.lower().endswith(".vml") and self.pkg.exists(m.name):
+                    self._source_drawing_ids |= vml.idmaps(self.pkg.read(m.name))
+        self._last_drawing_id = max(self._last_drawing_id, max(self._source_drawing_ids, default=0)) + 1
+        return self._last_drawing_id
 
     # -- MarkTarget ---------------------------------------------------------------------------
     def paint(self, key: str, cell: str, rgb: str) -> Token:

@@ -1,7 +1,8 @@
 """Check the package the patcher wrote before it replaces anything: readers must open it as before.
 
 Marking patches a few parts and copies the rest, so a fault (ours, or a package stranger than we
-thought) shows in the parts we wrote: each must be well-formed XML again, every relationship we
+thought) shows in the parts we wrote: each must inflate to its checksum and be well-formed XML
+again (the copied ones are the original's bytes, damage included), every relationship we
 wrote must lead to a part that exists, the workbook may keep at most one styles relationship, and
 every new part needs a content type. A package that fails is refused and nothing is written.
 """
@@ -11,21 +12,16 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 
 from lxml import etree
 
 from ..errors import PatchRefused
 from . import xmlio
 from .ns import CONTENT_TYPES, PKG_RELS, rel_kind
-from .relationships import resolve
+from .relationships import resolve, source_part
 
 _REL = f"{{{PKG_RELS}}}Relationship"
-
-
-def _source_of(rels_part: str) -> str:
-    """'xl/_rels/workbook.xml.rels' -> 'xl/workbook.xml'; '_rels/.rels' -> ''."""
-    folder, name = posixpath.split(rels_part)
-    return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")]) if name != ".rels" else ""
 
 
 def _dangling(root: etree._Element, source: str, names: set[str]) -> set[str]:
@@ -45,26 +41,26 @@ def check_written(data: bytes, original: bytes, changed: list[str], workbook_par
     try:
         out = zipfile.ZipFile(io.BytesIO(data))
         names = out.namelist()
-        damaged = out.testzip()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise PatchRefused(f"the marked package would not open as a zip ({exc}); nothing was written") from None
     lower = {n.lower() for n in names}
-    if damaged is not None or len(lower) != len(names):
-        raise PatchRefused("the marked package would be damaged (a bad or repeated member); nothing was written")
+    if len(lower) != len(names):
+        raise PatchRefused("the marked package would hold a member twice; nothing was written")
     before = zipfile.ZipFile(io.BytesIO(original))
     before_names = {n.lower() for n in before.namelist()}
-    roots = {}
+    roots = {}  # only the relationships and content types are kept: a run may write thousands of parts
     for part in changed:
         if part not in names:
             continue  # removed after all (a part created and emptied in one run)
         try:
-            roots[part] = xmlio.parse(out.read(part), part)
-        except PatchRefused as exc:
+            root = xmlio.parse(out.read(part), part)  # zipfile checks the member's CRC as it reads
+        except (PatchRefused, zipfile.BadZipFile, zlib.error) as exc:
             raise PatchRefused(f"the marked package would hold a damaged part ({exc}); nothing was written") from None
+        roots[part] = root if part.endswith(".rels") or part == "[Content_Types].xml" else None
     for part, root in roots.items():
-        if not part.endswith(".rels"):
+        if root is None or not part.endswith(".rels"):
             continue
-        source = _source_of(part)
+        source = source_part(part)
         new = _dangling(root, source, lower)
         if new and part.lower() in before_names:
             old = xmlio.parse(before.read(next(n for n in before.namelist() if n.lower() == part.lower())), part)
