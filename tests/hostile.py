@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import re
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,21 +92,29 @@ def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Run:
     ``timeout`` only stops a hung run (the test then fails); it is not a speed check.
     """
     proc = subprocess.Popen([sys.executable, "-m", "tallycheck", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    peak = 0.0
-    try:
-        import resource
+                            stderr=subprocess.PIPE)
+    chunks: dict[str, bytes] = {}
 
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far, MB
-    except ImportError:  # pragma: no cover - Windows
-        pass
-    return Run(proc.returncode, out, err, peak)
+    def drain(name: str, stream: Any) -> None:
+        chunks[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout)
+    if any(reader.is_alive() for reader in readers):
+        proc.kill()
+        proc.wait()
+        raise subprocess.TimeoutExpired(args, timeout)
+    peak = 0.0
+    if hasattr(os, "wait4"):  # this child's own peak, not the largest of all children so far
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss / 1024
+    else:  # pragma: no cover - Windows
+        proc.wait()
+    return Run(proc.returncode, chunks["out"].decode("utf-8", "replace"), chunks["err"].decode("utf-8", "replace"), peak)
 
 
 def values(path: Path) -> dict[str, list[list[Any]]]:
