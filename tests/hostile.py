@@ -122,7 +122,8 @@ def values(path: Path) -> dict[str, list[list[Any]]]:
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
-    return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    return {name: [[_same(v) for v in row] for row in book.get_sheet_by_name(name).to_python()]
+            for name in book.sheet_names}
 
 
 def openpyxl_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -138,6 +139,7 @@ def openpyxl_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _same(v: Any) -> Any:
+    """NaN as a value equal to itself, so that a sheet holding one compares equal to its copy."""
     return "nan" if isinstance(v, float) and math.isnan(v) else v
 
 

@@ -42,6 +42,11 @@ class ContentTypes:
                 return None
         return None
 
+    def parts_of_type(self, content_type: str) -> list[str]:
+        """The parts an Override declares with this content type."""
+        return [el.get("PartName", "").lstrip("/") for el in self.root.iter(_OVERRIDE)
+                if el.get("ContentType") == content_type]
+
     def type_of(self, part: str) -> str | None:
         """The content type of a part (its Override, else its extension's Default)."""
         el = self._override(part)

@@ -103,8 +103,11 @@ class PackageTarget:
                 self._styles_part = parts[0]
             else:
                 part = self._path("styles.xml")
-                if self.pkg.exists(part):
-                    part = self.pkg.unused_name(self._path("styles{}.xml"))
+                if self.pkg.exists(part) or self.pkg.content_types.parts_of_type(CT_STYLES):
+                    # a style sheet the workbook does not relate to: some readers take it by its
+                    # name, others would take the one we add, and the two would read other values
+                    raise PatchRefused("the package holds a styles part the workbook does not relate to; "
+                                       "refusing to add a second one")
                 self.pkg.put_xml(part, etree.Element(self.d.q("styleSheet"), nsmap={None: self.d.main}))
                 self.pkg.content_types.declare(part, CT_STYLES)
                 self.pkg.touch("[Content_Types].xml")
@@ -165,6 +168,8 @@ class PackageTarget:
         ):
             return sheet.comments
         found = [p for p in self.pkg.related(sheet.part, "comments") if self.pkg.exists(p)]
+        if found and self.pkg.xml(found[0]).tag != self.d.q("comments"):
+            raise PatchRefused(f"the notes part {found[0]} is not a SpreadsheetML comments part; refusing to patch it")
         if found:
             sheet.comments_part = found[0]
             sheet.comments = Comments(self.pkg.xml(found[0]), self.d)

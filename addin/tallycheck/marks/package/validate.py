@@ -18,7 +18,7 @@ from lxml import etree
 
 from ..errors import PatchRefused
 from . import xmlio
-from .ns import CONTENT_TYPES, PKG_RELS, rel_kind
+from .ns import CONTENT_TYPES, CT_STYLES, PKG_RELS, rel_kind
 from .relationships import resolve, source_part
 
 _REL = f"{{{PKG_RELS}}}Relationship"
@@ -75,7 +75,10 @@ def check_written(data: bytes, original: bytes, changed: list[str], workbook_par
     types = roots.get("[Content_Types].xml")
     if types is None:
         types = xmlio.parse(out.read("[Content_Types].xml"), "[Content_Types].xml")
-    declared = {el.get("PartName", "").lstrip("/").lower() for el in types.iter(f"{{{CONTENT_TYPES}}}Override")}
+    overrides = list(types.iter(f"{{{CONTENT_TYPES}}}Override"))
+    if sum(el.get("ContentType") == CT_STYLES for el in overrides) > 1:
+        raise PatchRefused("the marked package would have two styles parts; nothing was written")
+    declared = {el.get("PartName", "").lstrip("/").lower() for el in overrides}
     defaults = {el.get("Extension", "").lower() for el in types.iter(f"{{{CONTENT_TYPES}}}Default")}
     for part in roots:
         ext = posixpath.splitext(part)[1].lstrip(".").lower()
