@@ -117,22 +117,28 @@ def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Run:
     return Run(proc.returncode, chunks["out"].decode("utf-8", "replace"), chunks["err"].decode("utf-8", "replace"), peak)
 
 
-def values(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet's cell values as python-calamine reads them."""
+def values(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
+    """Every sheet's non-empty cells as python-calamine reads them, by (row, column) of the sheet."""
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
-    return {name: [[_same(v) for v in row] for row in book.get_sheet_by_name(name).to_python()]
-            for name in book.sheet_names}
+    out = {}
+    for name in book.sheet_names:
+        sheet = book.get_sheet_by_name(name)
+        r0, c0 = sheet.start or (0, 0)
+        out[name] = {(r0 + i, c0 + j): _same(v) for i, row in enumerate(sheet.to_python(skip_empty_area=True))
+                     for j, v in enumerate(row) if v != ""}
+    return out
 
 
-def openpyxl_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every sheet's cell values as openpyxl reads them."""
+def openpyxl_values(path: Path) -> dict[str, dict[tuple[int, int], Any]]:
+    """Every sheet's non-empty cells as openpyxl reads them, by 0-based (row, column)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
     try:
-        return {ws.title: [tuple(_same(v) for v in row) for row in ws.iter_rows(values_only=True)]
+        return {ws.title: {(cell.row - 1, cell.column - 1): _same(cell.value) for row in ws.iter_rows()
+                           for cell in row if getattr(cell, "value", None) is not None}
                 for ws in wb.worksheets}
     finally:
         wb.close()
@@ -141,11 +147,6 @@ def openpyxl_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def _same(v: Any) -> Any:
     """NaN as a value equal to itself, so that a sheet holding one compares equal to its copy."""
     return "nan" if isinstance(v, float) and math.isnan(v) else v
-
-
-def data_sheets(vals: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    """The sheets of ``vals`` that ``before`` has too (a marked copy adds our summary sheet)."""
-    return {k: v for k, v in vals.items() if k in before}
 
 
 def no_traceback(run: Run) -> bool:

@@ -2,9 +2,10 @@
 
 Whatever a mutant holds, checking it returns one report (its findings, or its error in words, never
 a tallycheck bug), and marking it either refuses with a MarkError or writes a copy that opens in
-python-calamine and openpyxl with the mutant's own values. Run in-process: a reader that aborts
-the process fails the whole run, loudly. About 30 s in all (FUZZ_EXAMPLES per test, TALLYCHECK_FUZZ_EXAMPLES to run more); CI runs a
-fixed sequence (derandomized), a developer's run a new one each time.
+python-calamine and openpyxl with the mutant's own values, before and after clearing it again.
+Run in-process: a reader that aborts the process fails the whole run, loudly. About 30 s in all
+(FUZZ_EXAMPLES per test; TALLYCHECK_FUZZ_EXAMPLES=3000 for a longer hunt); CI runs a fixed
+sequence (derandomized), a developer's run a new one each time.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ import xlsxwriter
 from hostile import losses_book, members, openpyxl_values, values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tallycheck.marks import MarkError, mark_workbook
+from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 
-FUZZ_EXAMPLES = int(os.environ.get("TALLYCHECK_FUZZ_EXAMPLES", "170"))
+FUZZ_EXAMPLES = int(os.environ.get("TALLYCHECK_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
@@ -160,11 +161,17 @@ def _holds(mutant: bytes, name: str) -> None:
         assert not copy.exists()
         return
     assert path.read_bytes() == mutant
-    for read in (values, openpyxl_values):
-        before = _try(read, path)
-        if before is not None:
+    readable = {read: _try(read, path) for read in (values, openpyxl_values)}
+    _same_values(copy, readable)
+    clear_workbook(copy)  # and cleared again: the marks go, the values stay
+    _same_values(copy, readable)
+
+
+def _same_values(copy: Path, before: dict) -> None:
+    for read, expected in before.items():
+        if expected is not None:
             after = read(copy)
-            assert {k: after.get(k) for k in before} == before, read.__name__
+            assert {k: after.get(k) for k in expected} == expected, read.__name__
 
 
 @FUZZ

@@ -548,6 +548,11 @@ _BUILTIN_DATE_IDS = frozenset((*range(14, 23), *range(27, 37), 45, 46, 47, *rang
 _DATE_PARTS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 
 
+def is_date_format(num_fmt_id: int, code: str | None = None) -> bool:
+    """Whether a number format (built-in id, or custom code) shows a date or a time."""
+    return num_fmt_id in _BUILTIN_DATE_IDS or (code is not None and _is_date_code(code))
+
+
 def _is_date_code(code: str) -> bool:
     """A number format that shows a date or a time (d, m, y, h, s outside quotes and brackets)."""
     return re.search(r"[dmyhs]", _DATE_PARTS.sub("", code.split(";", 1)[0]).lower()) is not None
@@ -588,7 +593,7 @@ def _cell_styles(package: zipfile.ZipFile, names: dict[str, str], targets: dict[
         if fmt_id in _GENERAL_IDS:
             continue
         code = custom.get(fmt_id, _BUILTIN_NUMBER_FORMATS.get(fmt_id))
-        if fmt_id in _BUILTIN_DATE_IDS or (code and _is_date_code(code)):
+        if is_date_format(fmt_id, code):
             dates.add(str(index))
         elif code and code.lower() != "general":
             formats[str(index)] = code

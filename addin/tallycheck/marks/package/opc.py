@@ -17,6 +17,7 @@ from ..errors import PatchRefused
 from . import xmlio
 from .content_types import PART_NAME as CONTENT_TYPES_PART
 from .content_types import ContentTypes
+from .ns import PKG_RELS
 from .relationships import Relationships, empty_rels, rels_part_name, source_part
 from .zipio import ZipSource, write_package
 
@@ -162,6 +163,9 @@ class Package:
         rels_name = _rels_name(source)
         if self.exists(rels_name):
             root = self.xml(rels_name)
+            if root.tag != f"{{{PKG_RELS}}}Relationships":
+                raise PatchRefused(f"part {rels_name} is not an OPC relationships part (root {root.tag!r}); "
+                                   "refusing to patch it")
         elif create:
             root = empty_rels()
             self.put_xml(rels_name, root)

@@ -28,6 +28,7 @@ from .ns import CT_COMMENTS, CT_RELS, CT_STYLES, CT_VML, CT_WORKSHEET, dialect_o
 from .opc import Package
 from .relationships import rels_part_name
 from .styles import Styles
+from .styles import damage as styles_damage
 from .workbook import Workbook
 from .worksheet import Worksheet
 
@@ -116,6 +117,9 @@ class PackageTarget:
                 rels.add(self.d.rel("styles"), part)
                 self.pkg.touch_rels(self.wb.part)
                 self._styles_part = self._styles_created = part
+            problem = styles_damage(self.pkg.xml(self._styles_part), self.d)
+            if problem:
+                raise PatchRefused(f"the styles part {self._styles_part} is damaged ({problem}); refusing to patch it")
             self._styles = Styles(self.pkg.xml(self._styles_part), self.d)
         return self._styles
 
