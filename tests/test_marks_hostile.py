@@ -173,3 +173,28 @@ def test_a_marked_copy_reads_the_same_values_in_both_readers(book: Path, tmp_pat
     before, after = values(book), values(out)
     assert {k: after[k] for k in before} == before and set(after) - set(before) == {"tallycheck"}
     assert {k: v for k, v in openpyxl_values(out).items() if k in before} == openpyxl_values(book)
+
+
+@pytest.mark.parametrize(
+    ("part", "pattern", "replacement", "reason"),
+    [
+        # readers would take different style sheets: the unrelated one by name, ours by relationship
+        (RELS, rb'<Relationship [^>]*/styles"[^>]*/>', b"", "styles part the workbook does not relate to"),
+        # marked fine, but could not have been cleared
+        ("xl/worksheets/_rels/sheet1.xml.rels", None, None, "not an OPC relationships part"),
+        ("xl/styles.xml", rb'(<cellXfs[^>]*><xf [^>]*?)fontId="0"', rb'\1fontId="XFD1048576"', "is damaged"),
+        # unstyled cells: dates to Excel and openpyxl, numbers to python-calamine
+        ("xl/styles.xml", rb'(<cellXfs[^>]*><xf [^>]*?)numFmtId="0"', rb'\1numFmtId="14"', "default cell format shows dates"),
+    ],
+)
+def test_packages_the_marks_could_not_undo_or_would_read_otherwise_are_refused(
+    book: Path, tmp_path: Path, part: str, pattern: bytes | None, replacement: bytes | None, reason: str
+) -> None:
+    if pattern is None:  # a relationships part whose root is in another namespace
+        rels = (b'<?xml version="1.0"?><Relationships xmlns="urn:bogus"><Relationship Id="rId1" '
+                b'Type="urn:x" Target="../printerSettings.bin"/></Relationships>')
+        bad = rewrite(book, tmp_path / "odd.xlsx", extra={part: rels})
+    else:
+        bad = rewrite(book, tmp_path / "odd.xlsx", {part: sub(pattern, replacement)})
+    book.unlink()
+    _refused_untouched(bad, reason)
