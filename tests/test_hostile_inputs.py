@@ -8,6 +8,7 @@ assertion on its exit status and output rather than as a dead test run.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -172,3 +173,21 @@ def test_members_that_overlap_are_refused(book: Path, tmp_path: Path) -> None:
     bad.write_bytes(bytes(data))
     report = tallycheck.check_workbook(bad)
     assert report.error.startswith("corrupt") and "bug" not in report.error
+
+
+def _without_refs(data: bytes) -> bytes:
+    return re.sub(rb'(<c\b[^>]*?) r="[A-Z]+[0-9]+"', rb"\1", data)
+
+
+def test_cells_written_without_references_are_placed_as_a_reader_places_them(book: Path, tmp_path: Path) -> None:
+    plain = rewrite(book, tmp_path / "no-refs.xlsx", {SHEET: _without_refs})
+    report = tallycheck.check_workbook(plain)
+    assert report.ok and [f.cell for f in report.findings] == ["E4"]
+
+
+def test_a_row_of_unreferenced_cells_past_column_XFD_is_outside_the_grid(book: Path, tmp_path: Path) -> None:
+    wide = b'<row r="9">' + b"<c><v>1</v></c>" * (grid.EXCEL_MAX_COLS + 1) + b"</row></sheetData>"
+    bad = rewrite(book, tmp_path / "wide.xlsx", {SHEET: lambda d: _without_refs(d).replace(b"</sheetData>", wide)})
+    run = cli("check", "--format", "json", "--no-cache", str(bad), cwd=tmp_path)
+    assert run.code == 2 and no_traceback(run)
+    assert "column 16,385 is outside Excel's grid" in _one(run)["error"]

@@ -395,23 +395,13 @@ def _area(refs: list[tuple[bytes, bytes]], data: bytes) -> str | None:
 
 def _sheet_problem_streaming(data: bytes) -> str | None:
     """sheet_problem for sheets whose cells lack references: positions counted as a reader does."""
-    row_no = col_no = 0
+    col_no = 0
     lo_r = lo_c = None
     hi_r = hi_c = 0
     try:
-        for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=("{*}row", "{*}c"),
-                                         huge_tree=True, resolve_entities=False, no_network=True):
-            local = el.tag.rsplit("}", 1)[-1]
-            if local == "row":
-                if event == "start":
-                    r = el.get("r")
-                    row_no = int(r) if r and r.isdigit() else row_no + 1
-                    col_no = 0
-                else:
-                    el.clear()
-                    _drop_previous(el)
-                continue
-            if event == "start":
+        for row_no, el in _cells(io.BytesIO(data)):
+            if el is None:  # a new row
+                col_no = 0
                 continue
             ref = el.get("r")
             if ref:
@@ -689,19 +679,10 @@ def _resolve_shared(sheet: Sheet) -> None:
 
 def _read_annotations_streaming(stream: Any, sheet: Sheet, styles: _Styles) -> None:
     """The careful path, for XML the patterns would misread: one lxml pass over every cell."""
-    row_no = 0
     col_no = 0
-    for event, el in etree.iterparse(stream, events=("start", "end"), tag=("{*}row", "{*}c"), huge_tree=True):
-        local = el.tag.rsplit("}", 1)[-1]
-        if local == "row":
-            if event == "start":
-                row_no = int(el.get("r") or row_no + 1)
-                col_no = 0
-            else:
-                el.clear()
-                _drop_previous(el)
-            continue
-        if event == "start":
+    for row_no, el in _cells(stream):
+        if el is None:  # a new row
+            col_no = 0
             continue
         ref = el.get("r")
         if ref is None:
@@ -718,6 +699,26 @@ def _read_annotations_streaming(stream: Any, sheet: Sheet, styles: _Styles) -> N
             sheet.errors[ref] = (v.text if v is not None else None) or "#ERROR"
         el.clear()
     _resolve_shared(sheet)
+
+
+def _cells(stream: Any) -> Iterator[tuple[int, Any]]:
+    """(row number, cell element) for each cell as its end is parsed; (row number, None) as a row starts.
+
+    Rows without an ``r`` follow the previous one; finished rows are freed as the parse goes on.
+    """
+    row_no = 0
+    for event, el in etree.iterparse(stream, events=("start", "end"), tag=("{*}row", "{*}c"), huge_tree=True,
+                                     resolve_entities=False, no_network=True):
+        if el.tag.rsplit("}", 1)[-1] == "row":
+            if event == "start":
+                r = el.get("r")
+                row_no = int(r) if r and r.isdigit() else row_no + 1
+                yield row_no, None
+            else:
+                el.clear()
+                _drop_previous(el)
+        elif event == "end":
+            yield row_no, el
 
 
 def _drop_previous(el: Any) -> None:
