@@ -191,3 +191,32 @@ def test_a_row_of_unreferenced_cells_past_column_XFD_is_outside_the_grid(book: P
     run = cli("check", "--format", "json", "--no-cache", str(bad), cwd=tmp_path)
     assert run.code == 2 and no_traceback(run)
     assert "column 16,385 is outside Excel's grid" in _one(run)["error"]
+
+
+def _wide_book(path: Path) -> Path:
+    """Twenty columns (wider than the shortcut for narrow sheets) of a few rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Wide"
+    ws.append([f"C{n}" for n in range(20)])
+    for r in range(1, 5):
+        ws.append([r * 10 + n for n in range(20)])
+    wb.save(path)
+    return path
+
+
+def test_a_far_row_in_a_wide_sheet_is_found_even_when_it_has_as_many_digits_as_the_last_row(tmp_path: Path) -> None:
+    """T999999 in a 20-column sheet: 20 x 999,999 cells, over the limit, though no cell has more digits than its row."""
+    wide = _wide_book(tmp_path / "wide.xlsx")
+    far = b'<row r="999999"><c r="T999999"><v>1</v></c></row></sheetData>'
+    bad = rewrite(wide, tmp_path / "far.xlsx", {SHEET: lambda d: d.replace(b"</sheetData>", far)})
+    assert tallycheck.check_workbook(wide).ok
+    error = tallycheck.check_workbook(bad).error
+    assert "its cells span A1:T999999" in error and "T999999 lies far from the rest" in error
+
+
+def test_a_row_past_the_last_in_a_narrow_sheet_is_outside_the_grid(book: Path, tmp_path: Path) -> None:
+    bad = rewrite(book, tmp_path / "past.xlsx", {SHEET: _corner_cell(b"A1048577")})
+    assert tallycheck.check_workbook(bad).error == "sheet 'Losses': " + grid._OUTSIDE.format("A1048577")

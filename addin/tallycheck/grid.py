@@ -13,7 +13,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -329,8 +329,16 @@ def _declares_dtd(head: bytes) -> bool:
 
 _CELL_REF = re.compile(rb'\br="([A-Za-z]+)([0-9]+)"')
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
-_ROW_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="([0-9]+)"')
-_BIG_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*([-+]?(?:[0-9]{8,}|[0-9.]*[eE]|[^0-9<\s.+-])[^<]*)<")
+_BARE_CELL = re.compile(rb"<c[>/]")
+# What Excel, openpyxl and XlsxWriter write, every cell as <c r="B7" ...>: swept with literal-led patterns
+_FIRST_LETTERS = re.compile(rb'<c r="([A-Za-z]+)')
+_FIRST_ROWS = re.compile(rb'<c r="[A-Za-z]+([0-9]+)"')
+_LONG_ROW = re.compile(rb'\br="[A-Za-z]+[0-9]{7,}"')  # a row number of 7 digits or more may pass the last row
+# A value no date can be made of starts like this: 8 digits or more (10,000,000 days and up), or
+# a character no plain decimal has (an exponent, Infinity, NaN); ordinary figures fail at once.
+_BIG_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>[-+]?(?:[0-9]{8}|[0-9.]*+[^0-9.<+-])")
+_BIG_PLAIN_VALUE = re.compile(rb"<v>[-+]?(?:[0-9]{8}|[0-9.]*+[^0-9.<+-])")
+_OUTSIDE = "corrupt sheet: cell reference {} is outside Excel's grid (A1:XFD1048576)"
 
 
 def _column_number(letters: bytes) -> int:
@@ -345,40 +353,70 @@ def sheet_problem(data: bytes, date_styles: frozenset[str] = frozenset()) -> str
 
     Cell references must lie in Excel's grid, and the box from the first to the last cell must
     stay under MAX_SHEET_CELLS (the reader allocates it whole); a date-formatted cell must hold a
-    number a date can be made of. One sweep of compiled patterns; cells written without a
-    reference (rare writers) are counted with the streaming parser.
+    number a date can be made of. Sheets whose every cell starts ``<c r="`` (what Excel and the
+    usual libraries write) are swept with literal-led patterns, the column letters first and the
+    row numbers only when the sheet is wider than 16 columns; cells written without a reference
+    (rare writers) are counted with the streaming parser.
     """
-    refs = _CELL_REF.findall(data)
-    rows = [int(r) for r in _ROW_REF.findall(data)] if b"<row" in data or b":row" in data else []
-    if len(refs) < len(_CELL_TAG.findall(data)):  # some cells have no r: positions as a reader counts them
-        return _sheet_problem_streaming(data)
-    if not refs and not rows:
-        return _date_problem(data, date_styles)
-    letters = {c for c, _ in refs}
-    cols = [_column_number(c) for c in letters if len(c) <= 4] or [1]
-    if any(len(c) > 3 for c in letters) or max(cols) > EXCEL_MAX_COLS:
-        bad = next(c + r for c, r in refs if len(c) > 3 or _column_number(c) > EXCEL_MAX_COLS)
-        return f"corrupt sheet: cell reference {bad.decode()[:40]} is outside Excel's grid (A1:XFD1048576)"
-    numbers = [int(r) for _, r in refs if len(r) >= 7] or [0]  # only 7 digits or more can pass the last row
-    if max(numbers + rows) > EXCEL_MAX_ROWS:
-        bad = next((c + r for c, r in refs if int(r) > EXCEL_MAX_ROWS), b"row " + str(max(rows)).encode())
-        return f"corrupt sheet: cell reference {bad.decode()[:40]} is outside Excel's grid (A1:XFD1048576)"
-    area = _area(refs, data) if refs else None
-    return area or _date_problem(data, date_styles)
+    plain = data.count(b"<c ") == data.count(b'<c r="') and b":c" not in data and not _BARE_CELL.search(data)
+    if plain:
+        letters = set(_FIRST_LETTERS.findall(data))
+        numbers = lambda: set(_FIRST_ROWS.findall(data))  # noqa: E731 - only wide sheets need it
+    else:
+        refs = _CELL_REF.findall(data)
+        if len(refs) < len(_CELL_TAG.findall(data)):  # some cells have no r: positions as a reader counts them
+            return _sheet_problem_streaming(data)
+        letters = {c for c, _ in refs}
+        numbers = lambda: {r for _, r in refs}  # noqa: E731
+    problem = _grid_problem(data, letters, numbers, plain) if letters else None
+    return problem or _date_problem(data, date_styles, plain)
+
+
+def _grid_problem(data: bytes, letters: set[bytes], numbers: Callable[[], set[bytes]], plain: bool) -> str | None:
+    """References past XFD or row 1,048,576, or a bounding box over MAX_SHEET_CELLS, in words."""
+    cols = [_column_number(c) for c in letters if len(c) <= 3]
+    if len(cols) < len(letters) or max(cols) > EXCEL_MAX_COLS:
+        bad = next(c for c in letters if len(c) > 3 or _column_number(c) > EXCEL_MAX_COLS)
+        found = re.search(rb'\br="(' + bad + rb'[0-9]*)"', data)
+        return _OUTSIDE.format((found.group(1) if found else bad).decode()[:40])
+    width = max(cols) - min(cols) + 1
+    if width * EXCEL_MAX_ROWS <= MAX_SHEET_CELLS and not _LONG_ROW.search(data):
+        return None  # narrow enough that even every row of the grid fits, and no row beyond it
+    bound = _row_bound(data) if plain else None  # its patterns see only cells that start <c r="
+    if bound is not None and bound <= EXCEL_MAX_ROWS and width * bound <= MAX_SHEET_CELLS:
+        return None
+    rows = [int(r) for r in numbers()]
+    if max(rows) > EXCEL_MAX_ROWS:
+        found = re.search(rb'\br="([A-Za-z]+' + str(max(rows)).encode() + rb')"', data)
+        return _OUTSIDE.format(found.group(1).decode()[:40] if found else f"row {max(rows):,}")
+    if width * (max(rows) - min(rows) + 1) <= MAX_SHEET_CELLS:
+        return None
+    return _area(data)
+
+
+def _row_bound(data: bytes) -> int | None:
+    """A cheap upper bound on the cells' row numbers, from two pattern searches (None: not found).
+
+    The last <row r="N"> gives a guess; no cell may have more digits than N, nor a larger leading
+    digit, so the bound is the next power of ten's step above N (100,001 -> 199,999).
+    """
+    last = re.findall(rb'<row r="([0-9]+)"', data[-(1 << 16) :]) or re.findall(rb'<row r="([0-9]+)"', data)
+    if not last:
+        return None
+    guess = last[-1].decode()
+    digits, lead = len(guess), int(guess[0])
+    if re.search(rb'<c r="[A-Za-z]+[0-9]{%d}' % (digits + 1), data):
+        return None
+    if lead < 9 and re.search(rb'<c r="[A-Za-z]+[%d-9][0-9]{%d}"' % (lead + 1, digits - 1), data):
+        return None
+    return (lead + 1) * 10 ** (digits - 1) - 1
 
 
 _FILLED_CELL_REF = re.compile(rb'\br="([A-Za-z]+)([0-9]+)"[^>]*?(?<!/)>')
 
 
-def _area(refs: list[tuple[bytes, bytes]], data: bytes) -> str | None:
-    """Too many cells between the first and the last: name the cells that stretch the box."""
-    cols = {c for c, _ in refs}
-    width = max(map(_column_number, cols)) - min(map(_column_number, cols)) + 1
-    if width * EXCEL_MAX_ROWS <= MAX_SHEET_CELLS:
-        return None  # narrow enough that even every row of the grid fits
-    row_numbers = [int(r) for _, r in refs]
-    if width * (max(row_numbers) - min(row_numbers) + 1) <= MAX_SHEET_CELLS:
-        return None
+def _area(data: bytes) -> str | None:
+    """Too many cells between the first and the last that hold something: name the one that stretches the box."""
     filled = [(_column_number(c), int(r)) for c, r in _FILLED_CELL_REF.findall(data)]  # empty <c/> hold nothing
     if not filled:
         return None
@@ -425,11 +463,11 @@ def _sheet_problem_streaming(data: bytes) -> str | None:
     return None
 
 
-def _date_problem(data: bytes, date_styles: frozenset[str]) -> str | None:
+def _date_problem(data: bytes, date_styles: frozenset[str], plain: bool = False) -> str | None:
     """A date-formatted cell whose value no date can be made of (the reader panics on it)."""
     if not date_styles and b't="d"' not in data:
         return None
-    for m in _BIG_VALUE.finditer(data):
+    for m in (_BIG_PLAIN_VALUE if plain and b":v>" not in data else _BIG_VALUE).finditer(data):
         start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()))
         head = data[start : data.find(b">", start) + 1] if start >= 0 else b""
         style = re.search(rb'\ss="([0-9]+)"', head)
@@ -439,7 +477,8 @@ def _date_problem(data: bytes, date_styles: frozenset[str]) -> str | None:
         style_id = style.group(1).decode() if style is not None else "0"
         if style_id not in date_styles and (kind is None or kind.group(1) != b"d"):
             continue
-        text = m.group(1).decode("utf-8", "replace").strip()
+        value_at = data.index(b">", m.start()) + 1
+        text = data[value_at : data.find(b"<", value_at)].decode("utf-8", "replace").strip()
         try:
             fine = abs(float(text)) <= MAX_DATE_SERIAL
         except ValueError:
