@@ -245,7 +245,8 @@ def reader_failed(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
+    """Bytes in words: '1.8 GB', '256.0 MB', '900 bytes'."""
     for unit, scale in (("GB", 1 << 30), ("MB", MIB), ("KB", 1 << 10)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"
@@ -261,8 +262,8 @@ def open_package(path: Path | str, data: bytes, max_size: int = DEFAULT_MAX_SIZE
     says corrupt, too large or unsafe.
     """
     if len(data) > max_size:
-        raise WorkbookError(path, f"too large to check: the file is {_size(len(data))}, over the "
-                                  f"{_size(max_size)} limit (raise it with --max-size)")
+        raise WorkbookError(path, f"too large to check: the file is {human_size(len(data))}, over the "
+                                  f"{human_size(max_size)} limit (raise it with --max-size)")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         infos = package.infolist()
@@ -291,10 +292,10 @@ def open_package(path: Path | str, data: bytes, max_size: int = DEFAULT_MAX_SIZE
 
 def _too_large(part: str, total: int, packed: int, inflated: int, limit: int) -> str:
     ratio = inflated / max(packed, 1)
-    how = f"{part} inflates to {_size(inflated)} from {_size(packed)}"
+    how = f"{part} inflates to {human_size(inflated)} from {human_size(packed)}"
     if ratio > MAX_RATIO:
         how += f" ({ratio:,.0f}:1, suspicious compression)"
-    return (f"too large to check: its XML parts inflate to {_size(total)}, over the {_size(limit)} "
+    return (f"too large to check: its XML parts inflate to {human_size(total)}, over the {human_size(limit)} "
             f"limit ({how}); raise it with --max-size if the file is genuine")
 
 
@@ -314,7 +315,7 @@ def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, max_si
                 raise WorkbookError(path, _too_large(info.filename, total + size, info.compress_size, size, max_size))
             if size > RATIO_FLOOR and size > MAX_RATIO * max(info.compress_size, 1):
                 raise WorkbookError(path, f"unsafe workbook: part {info.filename} inflates past "
-                                          f"{_size(size)} from {_size(info.compress_size)} "
+                                          f"{human_size(size)} from {human_size(info.compress_size)} "
                                           f"(over {MAX_RATIO}:1, suspicious compression: a zip bomb?)")
     return total + size
 

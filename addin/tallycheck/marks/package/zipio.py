@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ...grid import DEFAULT_MAX_SIZE
+from ...grid import DEFAULT_MAX_SIZE, human_size
 from ..errors import PatchRefused
 
 _EOCD = b"PK\x05\x06"
@@ -73,8 +73,8 @@ class ZipSource:
         self.by_name = {m.name: m for m in self.members}
         declared = sum(m.file_size for m in self.members if m.name.lower().endswith(_XML_SUFFIXES))
         if declared > max_size:
-            raise PatchRefused(f"too large to mark: its XML parts inflate to {declared:,} bytes, over the "
-                               f"{max_size:,}-byte limit (--max-size)")
+            raise PatchRefused(f"too large to patch safely: its XML parts inflate to {human_size(declared)}, over the "
+                               f"{human_size(max_size)} limit")
 
     def _parse(self) -> None:
         data = self.data
