@@ -13,6 +13,7 @@ import io
 import posixpath
 import zipfile
 import zlib
+from xml.parsers import expat
 
 from lxml import etree
 
@@ -30,6 +31,18 @@ def _dangling(root: etree._Element, source: str, names: set[str]) -> set[str]:
         if el.get("TargetMode") != "External" and resolve(source, el.get("Target", "")).lower() not in names:
             out.add(el.get("Target", ""))
     return out
+
+
+def _well_formed(data: bytes, part: str) -> None:
+    """PatchRefused unless ``data`` parses as XML; expat with no handlers, so no tree is built.
+
+    A marked sheet can be tens of MB: an lxml tree of it would cost seconds and a GB of memory.
+    """
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise PatchRefused(f"part {part} is not well-formed XML ({exc})") from None
 
 
 def check_written(data: bytes, original: bytes, changed: list[str], workbook_part: str) -> None:
@@ -52,11 +65,12 @@ def check_written(data: bytes, original: bytes, changed: list[str], workbook_par
     for part in changed:
         if part not in names:
             continue  # removed after all (a part created and emptied in one run)
+        tree_wanted = part.endswith(".rels") or part == "[Content_Types].xml"
         try:
-            root = xmlio.parse(out.read(part), part)  # zipfile checks the member's CRC as it reads
+            data = out.read(part)  # zipfile checks the member's CRC as it reads
+            roots[part] = xmlio.parse(data, part) if tree_wanted else _well_formed(data, part)
         except (PatchRefused, zipfile.BadZipFile, zlib.error) as exc:
             raise PatchRefused(f"the marked package would hold a damaged part ({exc}); nothing was written") from None
-        roots[part] = root if part.endswith(".rels") or part == "[Content_Types].xml" else None
     for part, root in roots.items():
         if root is None or not part.endswith(".rels"):
             continue
