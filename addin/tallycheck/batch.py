@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
 from .findings import selected
+from .grid import DEFAULT_MAX_SIZE
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -33,6 +34,7 @@ class Item:
     rules: str | None = None  # a rules file used instead of the tallycheck.toml found beside the workbook
     select: tuple[str, ...] = ()  # only these rules' findings are marked (all when empty)
     ignore: tuple[str, ...] = ()  # these rules' findings are not marked
+    max_size: int = DEFAULT_MAX_SIZE  # the most its XML parts may inflate to (--max-size)
 
 
 @dataclass
@@ -109,22 +111,32 @@ def collect_with_skipped(
 def check_chunk(items: Sequence[Item]) -> list[Report]:
     """Check (and, when asked, mark) a chunk of workbooks: the unit of work of every executor."""
     rules = Path(items[0].rules) if items and items[0].rules else None
-    reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules)
+    max_size = items[0].max_size if items else DEFAULT_MAX_SIZE
+    reports = check_workbooks([i.path for i in items], [i.data for i in items], rules=rules, max_size=max_size)
     for item, report in zip(items, reports, strict=True):
-        if item.mark and report.readable:
-            from .marks import MarkError, mark_workbook
-
-            out = Path(item.out) if item.out else None
-            try:
-                if out is not None:
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                summary = mark_workbook(Path(item.path), selected(report.findings, item.select, item.ignore), out=out)
-                report.marked_cells = summary.cells
-            except MarkError as exc:
-                report.mark_error = str(exc)
-            except OSError as exc:
-                report.mark_error = f"{item.path}: {exc}"
+        if item.mark:
+            _mark(item, report)
     return reports
+
+
+def _mark(item: Item, report: Report) -> None:
+    """Mark one checked workbook; the report says whether it was marked and why not."""
+    from .marks import MarkError, mark_workbook
+
+    report.marked = False
+    if not report.readable:
+        return  # not checked, so nothing to mark: its error says why
+    out = Path(item.out) if item.out else None
+    try:
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        summary = mark_workbook(Path(item.path), selected(report.findings, item.select, item.ignore), out=out, max_size=item.max_size)
+        report.marked_cells = summary.cells
+        report.marked = True
+    except MarkError as exc:
+        report.mark_error = str(exc)
+    except OSError as exc:
+        report.mark_error = f"{item.path}: {exc}"
 
 
 def _chunks(items: list[Item], jobs: int) -> list[list[Item]]:
@@ -158,11 +170,13 @@ def run(
     contents: dict[Path, bytes] | None = None,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> RunResult:
     """Check every file; ``on_result`` sees each report as it arrives. Ctrl-C stops cleanly.
 
     ``contents`` are bytes already read for some paths (a workbook from standard input: ``-``);
-    ``select`` / ``ignore`` limit which findings ``mark`` marks (reports keep them all, for the cache).
+    ``select`` / ``ignore`` limit which findings ``mark`` marks (reports keep them all, for the cache);
+    ``max_size``: the most a workbook's XML parts may inflate to before it is reported as too large.
     """
     from .cache import Cache, content_hash
     from .declared.sources import rules_fingerprint
@@ -189,7 +203,7 @@ def run(
         out = (out_paths or {}).get(path)
         data = given if given is not None else path.read_bytes() if scheduler and not mark and path.is_file() else None
         todo.append((n, Item(str(path), data, mark, str(out) if out else None, str(rules) if rules else None,
-                             tuple(select), tuple(ignore))))
+                             tuple(select), tuple(ignore), max_size)))
 
     index = {id(item): n for n, item in todo}
     interrupted = False

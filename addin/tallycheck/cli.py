@@ -288,6 +288,7 @@ def check(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name every workbook checked and the settings file used.")] = False,
     color: Annotated[str, typer.Option("--color", metavar="WHEN", help="Colour by severity: auto (on a terminal, unless NO_COLOR is set), always or never.")] = "auto",
     rules: Annotated[Path | None, typer.Option("--rules", metavar="FILE", help=_RULES_HELP)] = None,
+    max_size: Annotated[str, typer.Option("--max-size", metavar="SIZE", help=_MAX_SIZE_HELP)] = "256M",
 ) -> None:
     """Check workbooks and report every discrepancy by cell; changes nothing unless --mark."""
     import time
@@ -321,6 +322,7 @@ def check(
     if report is not None and any(report.resolve() == Path(p).resolve() for p in paths if p != "-"):
         _fail(f"--report {report} is a workbook being checked; give the report another name")
     _rules_or_exit(rules)
+    limit = _size_or_exit(max_size)
     err = _console(color_, stderr=True)
     if verbose and settings_file:
         err.print(f"tallycheck: settings from {reports_._display(settings_file)}", markup=False)
@@ -344,6 +346,7 @@ def check(
         result = run(
             files, jobs=jobs_, scheduler=scheduler, mark=mark, out_paths=out_paths, cache=cache,
             changed=changed, on_result=on_result, rules=rules, contents=contents, select=chosen, ignore=dropped,
+            max_size=limit,
         )
     reports = result.reports
     _keep(reports, chosen, dropped)
@@ -468,6 +471,21 @@ def _progress(total: int, *, enabled: bool, mark: bool = False) -> Iterator[Call
 
 
 _RULES_HELP = "Rules file (tallycheck.toml, pyproject.toml or a workbook with a Rules sheet), instead of the tallycheck.toml found beside the workbooks."
+
+
+_MAX_SIZE_HELP = "The most a workbook's XML may inflate to (256M, 1G, ...); bigger ones are reported as too large."
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _size_or_exit(text: str) -> int:
+    """'256M', '1.5G', '300000000' -> bytes; a usage error otherwise."""
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMG]?)B?\s*", text.upper())
+    if m is None or float(m.group(1)) <= 0:
+        typer.echo(f"tallycheck: --max-size {text}: give a size such as 256M or 2G", err=True)
+        raise typer.Exit(2)
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
 def _rules_or_exit(rules: Path | None) -> None:

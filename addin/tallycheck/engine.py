@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .findings import SEVERITY_ORDER, Finding, Series
-from .grid import Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook
+from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook, reader_failed
 from .relations import Relation
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class Report:
     sha256: str | None = None
     mark_error: str | None = None
     marked_cells: int = 0  # cells marked in it (or in its copy) by this run
+    marked: bool | None = None  # with --mark: whether the marks were written (mark_error says why not)
 
     @property
     def readable(self) -> bool:
@@ -97,7 +98,9 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
     return (sheet, row, col, SEVERITY_ORDER[finding.severity], finding.rule)
 
 
-def _gather(path: Path, data: bytes | None = None, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
+def _gather(
+    path: Path, data: bytes | None = None, rules: Path | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> tuple[Report, list[Relation], list[str]]:
     """Read one workbook and list its relations; nothing is validated yet."""
     import hashlib
 
@@ -105,13 +108,15 @@ def _gather(path: Path, data: bytes | None = None, rules: Path | None = None) ->
     try:
         data = read_bytes(path) if data is None else data
         report.sha256 = hashlib.sha256(data).hexdigest()
-        book = read_workbook(path, data)
+        book = read_workbook(path, data, max_size)
         return _gather_book(book, report, rules)
     except WorkbookError as exc:
         report.error = exc.reason
     except MemoryError:
         report.error = "too large to check in the memory available"
-    except Exception as exc:  # one odd workbook must not stop a run of thousands
+    except BaseException as exc:  # one odd workbook must not stop a run of thousands
+        if not reader_failed(exc):  # Ctrl-C and exits go on up; a reader's Rust panic stops here
+            raise
         report.error = f"could not be checked: {type(exc).__name__}: {exc} (a tallycheck bug: please report it)"
     report.findings.clear()
     report.tables.clear()
@@ -235,17 +240,21 @@ _few_collections = _FewCollections()
 
 
 def check_workbooks(
-    paths: Sequence[Path | str], contents: Sequence[bytes | None] | None = None, rules: Path | None = None
+    paths: Sequence[Path | str],
+    contents: Sequence[bytes | None] | None = None,
+    rules: Path | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> list[Report]:
     """Check many workbooks, validating each kind of relation once for the whole batch.
 
     ``contents`` are the files' bytes when they travelled already (to a remote worker); the
     paths then only name them. ``rules`` is a rules file used instead of the tallycheck.toml found
-    beside each workbook.
+    beside each workbook. A workbook whose XML parts inflate past ``max_size`` bytes is reported
+    as too large instead of being read.
     """
     datas = list(contents) if contents is not None else [None] * len(paths)
     with _few_collections:
-        return _validated([_gather(Path(p), d, rules) for p, d in zip(paths, datas, strict=True)])
+        return _validated([_gather(Path(p), d, rules, max_size) for p, d in zip(paths, datas, strict=True)])
 
 
 def check_books(books: Sequence[Workbook], rules: Path | None = None) -> list[Report]:
@@ -296,7 +305,7 @@ def _flagged_series(report: Report) -> list[Series]:
     return out
 
 
-def check_workbook(path: Path | str, rules: Path | None = None) -> Report:
+def check_workbook(path: Path | str, rules: Path | None = None, max_size: int = DEFAULT_MAX_SIZE) -> Report:
     """Check one workbook: every table found, every relation inferred or declared, every discrepancy by cell.
 
     A path that does not exist raises FileNotFoundError, as open() would (a typo is the caller's
@@ -304,4 +313,4 @@ def check_workbook(path: Path | str, rules: Path | None = None) -> Report:
     """
     if not Path(path).exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
-    return check_workbooks([path], rules=rules)[0]
+    return check_workbooks([path], rules=rules, max_size=max_size)[0]

@@ -20,19 +20,25 @@ def _display(path: Path, base: Path | None = None) -> str:
 
 
 def to_json(reports: Sequence[Report]) -> dict[str, Any]:
-    """The JSON report document, exactly as docs/json-report.md spells it."""
-    return {
-        "tallycheck": __version__,
-        "workbooks": [
-            {
-                "path": _display(r.path),
-                "ok": r.readable,
-                "error": r.error,
-                "findings": [f.to_json() for f in r.findings],
-            }
-            for r in reports
-        ],
+    """The JSON report document, exactly as docs/json-report.md spells it.
+
+    A run that marked (``--mark``) adds two keys to each workbook: ``marked`` (whether its marks
+    were written) and ``mark_error`` (why not, or null); other runs' documents are unchanged.
+    """
+    return {"tallycheck": __version__, "workbooks": [_workbook_json(r) for r in reports]}
+
+
+def _workbook_json(r: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": _display(r.path),
+        "ok": r.readable,
+        "error": r.error,
+        "findings": [f.to_json() for f in r.findings],
     }
+    if r.marked is not None:
+        out["marked"] = r.marked
+        out["mark_error"] = r.mark_error if r.readable else "not checked, so not marked (see error)"
+    return out
 
 
 def json_text(reports: Sequence[Report]) -> str:

@@ -8,9 +8,12 @@ with os.replace. Any failure before that leaves the original exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,13 +21,20 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from ..findings import Finding
-from ..grid import WorkbookError, package_problem, read_bytes
+from ..grid import DEFAULT_MAX_SIZE, WorkbookError, package_problem, read_bytes
 from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package
 from .package.target import PackageTarget
+from .package.validate import check_written
 
 TEMP_SUFFIX = ".tallycheck-tmp"
+#: Our temporary files: "." + the workbook's name + "." + mkstemp's 8 random characters + TEMP_SUFFIX.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+#: A temporary file this old whose writer holds no lock on it was left by a killed run. The age
+#: covers the moment between creating the file and locking it (and systems without flock).
+STALE_TEMP_AGE = 60.0
+_swept: set[str] = set()  # folders already swept by this process: once each, not once a workbook
 _T = TypeVar("_T")
 
 
@@ -44,7 +54,8 @@ class MarkSummary:
 
 
 def mark_workbook(
-    path: Path, findings: Sequence[Finding], *, out: Path | None = None, version: str = "0.1.0"
+    path: Path, findings: Sequence[Finding], *, out: Path | None = None, version: str = "0.1.0",
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> MarkSummary:
     """Mark each finding's cell (fill + note) and add a summary sheet; replace earlier marks.
 
@@ -58,24 +69,24 @@ def mark_workbook(
         result = apply_marks(target, findings, version=version, when=when, workbook=path.name)
         return result.cells, result.cleared, result.summary_sheet, result.notes_skipped
 
-    dest, written, (cells, cleared, sheet, skipped) = _patch(path, out, run)
+    dest, written, (cells, cleared, sheet, skipped) = _patch(path, out, run, max_size)
     errors = sum(1 for f in findings if f.severity == "error")
     return MarkSummary(dest, len(findings), cells, errors, len(findings) - errors, sheet, cleared,
                        skipped, written)
 
 
-def clear_workbook(path: Path, *, out: Path | None = None) -> int:
+def clear_workbook(path: Path, *, out: Path | None = None, max_size: int = DEFAULT_MAX_SIZE) -> int:
     """Remove every mark tallycheck made; return the number of cells restored.
 
     Cells get their own format index back, notes their own text, and the summary sheet and the
     restore record go. A workbook without marks is left alone (or copied as is to out).
     """
-    _, _, restored = _patch(Path(path), out, clear_marks)
+    _, _, restored = _patch(Path(path), out, clear_marks, max_size)
     return restored
 
 
 def _patch(
-    path: Path, out: Path | None, run: Callable[[PackageTarget], _T]
+    path: Path, out: Path | None, run: Callable[[PackageTarget], _T], max_size: int = DEFAULT_MAX_SIZE
 ) -> tuple[Path, bool, _T]:
     dest = Path(out) if out is not None else path
     if out is not None and dest.is_dir():
@@ -88,7 +99,7 @@ def _patch(
     elif dest.exists():
         _check_writable(dest)
     try:
-        pkg = Package(data)
+        pkg = Package(data, max_size)
         target = PackageTarget(pkg)
         result = run(target)
         target.flush()
@@ -103,8 +114,14 @@ def _patch(
         return dest, False, result
     if not pkg.changed():
         _atomic_write(path, dest, lambda f: f.write(data), before if in_place else None)
-    else:
-        _atomic_write(path, dest, pkg.write, before if in_place else None)
+        return dest, True, result
+    payload = io.BytesIO()
+    try:
+        pkg.write(payload)
+        check_written(payload.getvalue(), data, pkg.changed_parts(), target.wb.part)
+    except PatchRefused as exc:
+        raise MarkError(path, str(exc)) from None
+    _atomic_write(path, dest, lambda f: f.write(payload.getbuffer()), before if in_place else None)
     return dest, True, result
 
 
@@ -156,11 +173,13 @@ def _atomic_write(
     """Write via a temporary file in dest's folder, fsync, then os.replace over dest."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(dest.parent)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.",
                                         suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise MarkError(dest, f"cannot write here ({exc.strerror or exc})") from None
     tmp = Path(tmp_name)
+    _lock(fd)  # held until the file is closed: a sweep by another run leaves it alone
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -187,6 +206,61 @@ def _atomic_write(
         _unlink(tmp)
         raise
     _fsync_dir(dest.parent)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed write of ours left in ``folder``; return them.
+
+    Only files named the way _atomic_write names them, older than STALE_TEMP_AGE and not locked
+    by a writer still at work; anything else in the folder is left alone. Once per folder per run.
+    """
+    key = os.path.abspath(folder)
+    if key in _swept:
+        return []
+    _swept.add(key)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        if not (entry.name.endswith(TEMP_SUFFIX) and _TEMP_NAME.fullmatch(entry.name)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or time.time() - entry.stat().st_mtime < STALE_TEMP_AGE:
+                continue
+            if _unlocked(Path(entry.path)):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone already, or in use (Windows refuses to delete an open file)
+    return removed
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on our temporary file while it is written (POSIX; a no-op elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlocked(path: Path) -> bool:
+    """Whether no process holds the writer's lock on this file (its writer is gone)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True  # the age alone decides; deleting a file still open fails there anyway
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: Path) -> None:

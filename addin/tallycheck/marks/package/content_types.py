@@ -19,19 +19,33 @@ class ContentTypes:
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
+        self._overrides: dict[str, etree._Element] | None = None  # by lower-cased part name
+        self._repeated = False  # whether some part name has two Overrides (only the first counts)
+        tags = [el.tag for el in root]
+        # whether every Default comes before the first Override (as Excel writes): then a search for
+        # one can stop at the first Override instead of walking thousands of them
+        self._defaults_first = _DEFAULT not in tags[tags.index(_OVERRIDE):] if _OVERRIDE in tags else True
 
     def _override(self, part: str) -> etree._Element | None:
-        want = "/" + part.lower()
-        for el in self.root.iter(_OVERRIDE):
-            if el.get("PartName", "").lower() == want:
-                return el
-        return None
+        if self._overrides is None:
+            self._overrides = {}
+            for el in self.root.iter(_OVERRIDE):
+                self._overrides.setdefault(el.get("PartName", "").lower(), el)
+            self._repeated = len(self._overrides) != sum(1 for _ in self.root.iter(_OVERRIDE))
+        return self._overrides.get("/" + part.lower())
 
     def _default(self, ext: str) -> etree._Element | None:
-        for el in self.root.iter(_DEFAULT):
-            if el.get("Extension", "").lower() == ext.lower():
+        for el in self.root:  # a handful, and Excel lists them before the Overrides
+            if el.tag == _DEFAULT and el.get("Extension", "").lower() == ext.lower():
                 return el
+            if el.tag == _OVERRIDE and self._defaults_first:
+                return None
         return None
+
+    def parts_of_type(self, content_type: str) -> list[str]:
+        """The parts an Override declares with this content type."""
+        return [el.get("PartName", "").lstrip("/") for el in self.root.iter(_OVERRIDE)
+                if el.get("ContentType") == content_type]
 
     def type_of(self, part: str) -> str | None:
         """The content type of a part (its Override, else its extension's Default)."""
@@ -55,7 +69,7 @@ class ContentTypes:
             el = etree.Element(_DEFAULT)
             el.set("Extension", ext)
             el.set("ContentType", content_type)
-            defaults = list(self.root.iter(_DEFAULT))
+            defaults = [d for d in self.root if d.tag == _DEFAULT]
             if defaults:
                 defaults[-1].addnext(el)
             else:
@@ -64,6 +78,8 @@ class ContentTypes:
         el = etree.SubElement(self.root, _OVERRIDE)
         el.set("PartName", "/" + part)
         el.set("ContentType", content_type)
+        if self._overrides is not None:
+            self._overrides.setdefault("/" + part.lower(), el)
         return "override"
 
     def forget(self, part: str) -> None:
@@ -71,6 +87,10 @@ class ContentTypes:
         el = self._override(part)
         if el is not None:
             el.getparent().remove(el)
+            if self._repeated:
+                self._overrides = None  # a second Override of the same name shows now
+            elif self._overrides is not None:
+                self._overrides.pop("/" + part.lower(), None)
 
     def forget_default(self, ext: str) -> None:
         """Remove the Default for an extension (only ever one we added)."""

@@ -12,19 +12,21 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from ...grid import DEFAULT_MAX_SIZE
 from ..errors import PatchRefused
 from . import xmlio
 from .content_types import PART_NAME as CONTENT_TYPES_PART
 from .content_types import ContentTypes
-from .relationships import Relationships, empty_rels, rels_part_name
+from .ns import PKG_RELS
+from .relationships import Relationships, empty_rels, rels_part_name, source_part
 from .zipio import ZipSource, write_package
 
 
 class Package:
     """Read access to every part, write access to the few the marks touch."""
 
-    def __init__(self, data: bytes) -> None:
-        self.source = ZipSource(data)
+    def __init__(self, data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self.source = ZipSource(data, max_size)
         self._lower = {m.name.lower(): m.name for m in self.source.members}
         self._trees: dict[str, tuple[etree._Element, bytes | None]] = {}
         self._prologue: dict[str, bytes] = {}
@@ -33,6 +35,7 @@ class Package:
         self._removed: set[str] = set()
         self._added: list[str] = []
         self._rels: dict[str, Relationships] = {}
+        self._next_free: dict[str, int] = {}  # unused_name's resume point, by pattern
         if any("\\" in m.name for m in self.source.members):
             raise PatchRefused("the package's part names use '\\' instead of '/' (not a standard "
                                "package); refusing to patch it")
@@ -55,11 +58,16 @@ class Package:
         return self.name(part) is not None
 
     def unused_name(self, pattern: str) -> str:
-        """The first 'xl/comments{}.xml'-style name not taken (case-insensitively)."""
-        n = 1
+        """The first 'xl/comments{}.xml'-style name not taken (case-insensitively).
+
+        The search resumes where the last one for the pattern stopped, and goes back only when a
+        part of that pattern is removed: a run that adds a part per sheet probes each number once.
+        """
+        n = self._next_free.get(pattern, 1)
         while True:
             candidate = pattern.format(n)
             if not self.exists(candidate):
+                self._next_free[pattern] = n
                 return candidate
             n += 1
 
@@ -119,8 +127,9 @@ class Package:
         for store in (self._trees, self._bytes):
             store.pop(actual, None)
         self._dirty.discard(actual)
-        for source in [s for s in self._rels if _rels_name(s) == actual]:
-            del self._rels[source]
+        self._next_free.clear()  # a number may be free again
+        if actual.endswith(".rels"):
+            self._rels.pop(source_part(actual), None)
         if actual in self._added:
             self._added.remove(actual)
         else:
@@ -154,6 +163,9 @@ class Package:
         rels_name = _rels_name(source)
         if self.exists(rels_name):
             root = self.xml(rels_name)
+            if root.tag != f"{{{PKG_RELS}}}Relationships":
+                raise PatchRefused(f"part {rels_name} is not an OPC relationships part (root {root.tag!r}); "
+                                   "refusing to patch it")
         elif create:
             root = empty_rels()
             self.put_xml(rels_name, root)
@@ -177,6 +189,10 @@ class Package:
     def changed(self) -> bool:
         """Whether anything differs from the source archive."""
         return bool(self._dirty or self._bytes or self._removed or self._added)
+
+    def changed_parts(self) -> list[str]:
+        """The parts this package writes anew (changed or added), in no particular order."""
+        return sorted({p for p in self._dirty if p in self._trees} | set(self._bytes))
 
     def write(self, out: BinaryIO) -> None:
         """Write the package: untouched members verbatim, changed and new ones deflated."""

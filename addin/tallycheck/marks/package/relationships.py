@@ -19,6 +19,12 @@ def rels_part_name(part: str) -> str:
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
+def source_part(rels_part: str) -> str:
+    """'xl/_rels/workbook.xml.rels' -> 'xl/workbook.xml'; '_rels/.rels' -> '' (the package)."""
+    folder, name = posixpath.split(rels_part)
+    return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")]) if name != ".rels" else ""
+
+
 def resolve(source: str, target: str) -> str:
     """A relationship target as a zip member name ('/xl/x.xml' and '../x.xml' both work)."""
     target = unquote(target.split("#", 1)[0])
@@ -58,35 +64,48 @@ class Relationships:
     def __init__(self, source: str, root: etree._Element) -> None:
         self.source = source
         self.root = root
+        self._rels: list[Rel] | None = None  # parsed once; every change goes through add/remove
+        self._by_id: dict[str, Rel] = {}
+
+    def _parsed(self) -> list[Rel]:
+        if self._rels is None:
+            self._rels = []
+            for el in self.root.iter(_REL):
+                external = el.get("TargetMode") == "External"
+                target = el.get("Target", "")
+                self._rels.append(Rel(
+                    el.get("Id", ""), el.get("Type", ""),
+                    target if external else resolve(self.source, target), external,
+                ))
+            self._by_id = {}
+            for rel in self._rels:
+                self._by_id.setdefault(rel.rid, rel)
+        return self._rels
 
     def __iter__(self):
-        for el in self.root.iter(_REL):
-            external = el.get("TargetMode") == "External"
-            target = el.get("Target", "")
-            yield Rel(
-                el.get("Id", ""), el.get("Type", ""),
-                target if external else resolve(self.source, target), external,
-            )
+        return iter(list(self._parsed()))
 
     def of_kind(self, kind: str) -> list[Rel]:
         """Internal relationships of one kind."""
-        return [r for r in self if r.kind == kind and not r.external]
+        return [r for r in self._parsed() if r.kind == kind and not r.external]
 
     def get(self, rid: str) -> Rel | None:
         """The relationship with this Id, if any."""
-        return next((r for r in self if r.rid == rid), None)
+        self._parsed()
+        return self._by_id.get(rid)
 
     def add(self, rel_type: str, part: str) -> str:
         """Add an internal relationship; return its new, unused Id."""
-        used = {el.get("Id") for el in self.root.iter(_REL)}
-        n = len(used) + 1
-        while f"rId{n}" in used:
+        self._parsed()
+        n = len(self._by_id) + 1
+        while f"rId{n}" in self._by_id:
             n += 1
         rid = f"rId{n}"
         el = etree.SubElement(self.root, _REL)
         el.set("Id", rid)
         el.set("Type", rel_type)
         el.set("Target", relative(self.source, part))
+        self._rels = None
         return rid
 
     def remove(self, rid: str) -> bool:
@@ -94,9 +113,10 @@ class Relationships:
         for el in self.root.iter(_REL):
             if el.get("Id") == rid:
                 el.getparent().remove(el)
+                self._rels = None
                 return True
         return False
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.root.iter(_REL))
+        return len(self._parsed())
 

@@ -13,6 +13,7 @@ import hashlib
 
 from lxml import etree
 
+from ...grid import is_date_format
 from .ns import Dialect
 
 # CT_Stylesheet's children, in schema order (ECMA-376 Part 1, 18.8.39).
@@ -29,6 +30,32 @@ _FONT_ORDER = (
 )
 LINK_COLOR = "FF0563C1"
 _ABSENT = "-"  # the record's spelling of "this section had no count attribute"
+
+
+_INDEX_ATTRS = ("numFmtId", "fontId", "fillId", "borderId", "xfId")
+
+
+def damage(root: etree._Element, dialect: Dialect) -> str | None:
+    """A cell format whose indexes are not numbers, in words (None: the style sheet is sound).
+
+    Marking copies a cell's format and clearing reads those indexes back: a damaged one would mark
+    fine and then make the marks impossible to clear.
+    """
+    for holder in ("cellXfs", "cellStyleXfs"):
+        for n, xf in enumerate(root.iterfind(f"{dialect.q(holder)}/{dialect.q('xf')}")):
+            for attr in _INDEX_ATTRS:
+                value = xf.get(attr)
+                if value is not None and not value.isdigit():
+                    return f"cell format {n} of {holder} has {attr}={value[:20]!r}"
+    first = root.find(f"{dialect.q('cellXfs')}/{dialect.q('xf')}")
+    if first is not None:
+        fmt = int(first.get("numFmtId", "0"))
+        codes = {f.get("numFmtId"): f.get("formatCode") for f in root.iterfind(f"{dialect.q('numFmts')}/{dialect.q('numFmt')}")}
+        if is_date_format(fmt, codes.get(str(fmt))):
+            # cells without a style take it: Excel and openpyxl show them as dates, python-calamine
+            # as numbers; a mark gives such a cell a style, and its value would read otherwise
+            return f"the default cell format shows dates (number format {fmt})"
+    return None
 
 
 class Styles:

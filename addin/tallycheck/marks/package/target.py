@@ -28,6 +28,7 @@ from .ns import CT_COMMENTS, CT_RELS, CT_STYLES, CT_VML, CT_WORKSHEET, dialect_o
 from .opc import Package
 from .relationships import rels_part_name
 from .styles import Styles
+from .styles import damage as styles_damage
 from .workbook import Workbook
 from .worksheet import Worksheet
 
@@ -74,6 +75,8 @@ class PackageTarget:
         self._styles: Styles | None = None
         self._styles_part: str | None = None
         self._styles_created: str | None = None  # a styles part this run had to add
+        self._source_drawing_ids: set[int] | None = None  # note-drawing ids the source's VML parts use
+        self._last_drawing_id = 0  # the highest id a sheet of this run took
 
     # -- helpers ------------------------------------------------------------------------------
     def _path(self, *names: str) -> str:
@@ -84,15 +87,28 @@ class PackageTarget:
     def styles(self) -> Styles:
         """The workbook's style sheet; created (and recorded as ours) if it has none."""
         if self._styles is None:
+            rels = self.pkg.rels(self.wb.part)
+            every = [r for r in rels if r.kind == "styles"] if rels is not None else []
+            if any(r.external for r in every) or len(every) > 1:
+                # readers take the first styles relationship, whatever its mode: adding ours would
+                # leave two, and openpyxl then fails to open the file (IndexError)
+                raise PatchRefused("the workbook's styles relationship is external or given twice (not a "
+                                   "package Excel writes); refusing to patch it")
             parts = self.pkg.related(self.wb.part, "styles")
             if parts and not self.pkg.exists(parts[0]):
                 raise PatchRefused(f"the workbook's styles part {parts[0]} is missing")
+            if parts and self.pkg.xml(parts[0]).tag != self.d.q("styleSheet"):
+                raise PatchRefused(f"the styles part {parts[0]} is not a SpreadsheetML style sheet (root "
+                                   f"{self.pkg.xml(parts[0]).tag!r}); refusing to patch it")
             if parts:
                 self._styles_part = parts[0]
             else:
                 part = self._path("styles.xml")
-                if self.pkg.exists(part):
-                    part = self.pkg.unused_name(self._path("styles{}.xml"))
+                if self.pkg.exists(part) or self.pkg.content_types.parts_of_type(CT_STYLES):
+                    # a style sheet the workbook does not relate to: some readers take it by its
+                    # name, others would take the one we add, and the two would read other values
+                    raise PatchRefused("the package holds a styles part the workbook does not relate to; "
+                                       "refusing to add a second one")
                 self.pkg.put_xml(part, etree.Element(self.d.q("styleSheet"), nsmap={None: self.d.main}))
                 self.pkg.content_types.declare(part, CT_STYLES)
                 self.pkg.touch("[Content_Types].xml")
@@ -101,6 +117,9 @@ class PackageTarget:
                 rels.add(self.d.rel("styles"), part)
                 self.pkg.touch_rels(self.wb.part)
                 self._styles_part = self._styles_created = part
+            problem = styles_damage(self.pkg.xml(self._styles_part), self.d)
+            if problem:
+                raise PatchRefused(f"the styles part {self._styles_part} is damaged ({problem}); refusing to patch it")
             self._styles = Styles(self.pkg.xml(self._styles_part), self.d)
         return self._styles
 
@@ -153,6 +172,8 @@ class PackageTarget:
         ):
             return sheet.comments
         found = [p for p in self.pkg.related(sheet.part, "comments") if self.pkg.exists(p)]
+        if found and self.pkg.xml(found[0]).tag != self.d.q("comments"):
+            raise PatchRefused(f"the notes part {found[0]} is not a SpreadsheetML comments part; refusing to patch it")
         if found:
             sheet.comments_part = found[0]
             sheet.comments = Comments(self.pkg.xml(found[0]), self.d)
@@ -180,6 +201,7 @@ class PackageTarget:
                 raise PatchRefused(f"{sheet.part} points at a note drawing that is missing")
             ids = vml.idmaps(self.pkg.read(part))
             sheet.drawing_id = min(ids) if ids else self._free_drawing_id()
+            self._last_drawing_id = max(self._last_drawing_id, sheet.drawing_id)
             sheet.vml_part, sheet.vml = part, vml.Vml(self.pkg.xml(part))
             return sheet.vml
         if not create:
@@ -197,14 +219,13 @@ class PackageTarget:
         return sheet.vml
 
     def _free_drawing_id(self) -> int:
-        used: set[int] = set()
-        for m in self.pkg.source.members:
-            if m.name.lower().endswith(".vml") and self.pkg.exists(m.name):
-                used |= vml.idmaps(self.pkg.read(m.name))
-        for s in self._sheets.values():
-            if s.drawing_id:
-                used.add(s.drawing_id)
-        return max(used, default=0) + 1
+        if self._source_drawing_ids is None:  # the source's drawings are read once a run, not once a sheet
+            self._source_drawing_ids = set()
+            for m in self.pkg.source.members:
+                if m.name.lower().endswith(".vml") and self.pkg.exists(m.name):
+                    self._source_drawing_ids |= vml.idmaps(self.pkg.read(m.name))
+        self._last_drawing_id = max(self._last_drawing_id, max(self._source_drawing_ids, default=0)) + 1
+        return self._last_drawing_id
 
     # -- MarkTarget ---------------------------------------------------------------------------
     def paint(self, key: str, cell: str, rgb: str) -> Token:

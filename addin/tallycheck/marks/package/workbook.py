@@ -36,6 +36,7 @@ class Workbook:
         self.d = d
         self.root = pkg.xml(part)
         self._entries: list[SheetEntry] | None = None  # asked for a dozen times a mark; changed only here
+        self._indexes: tuple[dict[str, SheetEntry], ...] | None = None  # rebuilt with _entries
 
     def _sheets_el(self) -> etree._Element:
         el = self.root.find(self.d.q("sheets"))
@@ -47,6 +48,7 @@ class Workbook:
         """Every sheet, in tab order."""
         if self._entries is None:
             self._entries = self._read_sheets()
+            self._indexes = None
         return list(self._entries)
 
     def _read_sheets(self) -> list[SheetEntry]:
@@ -60,18 +62,27 @@ class Workbook:
             out.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, kind, part, i))
         return out
 
+    def _index(self) -> tuple[dict[str, SheetEntry], dict[str, SheetEntry], dict[str, SheetEntry]]:
+        """Sheets by name, by case-folded name and by sheetId (the first of each, as a scan finds)."""
+        if self._entries is None or self._indexes is None:
+            by_name: dict[str, SheetEntry] = {}
+            by_folded: dict[str, SheetEntry] = {}
+            by_id: dict[str, SheetEntry] = {}
+            for s in self.sheets():
+                by_name.setdefault(s.name, s)
+                by_folded.setdefault(s.name.casefold(), s)
+                by_id.setdefault(s.sheet_id, s)
+            self._indexes = (by_name, by_folded, by_id)
+        return self._indexes
+
     def find(self, name: str) -> SheetEntry | None:
         """A sheet by name (exact, else case-insensitive as Excel compares them)."""
-        sheets = self.sheets()
-        for s in sheets:
-            if s.name == name:
-                return s
-        folded = name.casefold()
-        return next((s for s in sheets if s.name.casefold() == folded), None)
+        by_name, by_folded, _ = self._index()
+        return by_name.get(name) or by_folded.get(name.casefold())
 
     def by_id(self, sheet_id: str) -> SheetEntry | None:
         """A sheet by its sheetId (stable across renames and re-saves)."""
-        return next((s for s in self.sheets() if s.sheet_id == sheet_id), None)
+        return self._index()[2].get(sheet_id)
 
     def unique_name(self, base: str) -> str:
         """base, or 'base (2)', ...: a sheet name no sheet has (case-insensitively)."""

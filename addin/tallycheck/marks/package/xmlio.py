@@ -27,6 +27,9 @@ def parse(data: bytes, part: str) -> etree._Element:
         raise PatchRefused(f"part {part} is not well-formed XML ({exc})") from None
     if root.getroottree().docinfo.doctype:
         raise PatchRefused(f"part {part} declares a DTD; refusing to patch it")
+    if any(uri and ":" not in uri for uri in root.nsmap.values()):
+        # a relative namespace URI: not XML a standard package holds, and lxml cannot canonicalise it
+        raise PatchRefused(f"part {part} uses a relative namespace URI; refusing to patch it")
     return root
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ...grid import DEFAULT_MAX_SIZE, human_size
 from ..errors import PatchRefused
 
 _EOCD = b"PK\x05\x06"
@@ -24,6 +25,7 @@ _DESCRIPTOR = b"PK\x07\x08"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _U32_MAX = 0xFFFFFFFF
 _U16_MAX = 0xFFFF
+_XML_SUFFIXES = (".xml", ".rels", ".vml")  # the parts a patcher may parse; pictures are only copied
 
 #: zlib level for the members we write. 6 is zlib's and Excel's usual trade-off; rewriting a big
 #: sheet is dominated by this (see benchmarks/bench_marks.py).
@@ -56,14 +58,23 @@ def _u32(buf: bytes, pos: int) -> int:
 
 
 class ZipSource:
-    """The members of a zip held in memory, readable one by one and copyable verbatim."""
+    """The members of a zip held in memory, readable one by one and copyable verbatim.
 
-    def __init__(self, data: bytes) -> None:
+    A member inflates at most to the size the directory declares (a bigger one is damaged), and
+    the declared sizes of the parts that may be read add up to at most ``max_size``: reading stays
+    bounded whatever the archive claims.
+    """
+
+    def __init__(self, data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> None:
         self.data = data
         self.members: list[Member] = []
         self.comment = b""
         self._parse()
         self.by_name = {m.name: m for m in self.members}
+        declared = sum(m.file_size for m in self.members if m.name.lower().endswith(_XML_SUFFIXES))
+        if declared > max_size:
+            raise PatchRefused(f"too large to patch safely: its XML parts inflate to {human_size(declared)}, over the "
+                               f"{human_size(max_size)} limit")
 
     def _parse(self) -> None:
         data = self.data
@@ -132,7 +143,7 @@ class ZipSource:
         elif m.method == 8:
             try:
                 d = zlib.decompressobj(-15)
-                out = d.decompress(raw) + d.flush()
+                out = d.decompress(raw, m.file_size + 1)  # one byte more than declared is damage enough
             except zlib.error as exc:
                 raise PatchRefused(f"damaged zip member {name!r}: {exc}") from None
         else:
