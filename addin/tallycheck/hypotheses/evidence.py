@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
@@ -125,16 +126,17 @@ class Figures(NamedTuple):
 
 def column_figures(figure: Callable[[int, int], Figure | None], rows: Sequence[int], col: int) -> Figures:
     """Arrays of the figures in ``col`` over ``rows`` (absent cells: present False, values 0)."""
-    n = len(rows)
+    figs = [figure(r, col) for r in rows]
+    n = len(figs)
+    present = np.fromiter((f is not None for f in figs), dtype=bool, count=n)
+    stated = [f for f in figs if f is not None]
     lo, hi, value = np.zeros(n), np.zeros(n), np.zeros(n)
     decimals = np.zeros(n, dtype=np.int64)
-    present = np.zeros(n, dtype=bool)
-    for i, r in enumerate(rows):
-        f = figure(r, col)
-        if f is None:
-            continue
-        present[i] = True
-        lo[i], hi[i], value[i], decimals[i] = f.lo, f.hi, f.value, f.decimals
+    if stated:
+        lo[present] = [f.lo for f in stated]
+        hi[present] = [f.hi for f in stated]
+        value[present] = [f.value for f in stated]
+        decimals[present] = [f.decimals for f in stated]
     return Figures(lo, hi, value, decimals, present)
 
 
@@ -148,11 +150,12 @@ def rounding_allowance(decimals: np.ndarray, rounded: bool = False) -> np.ndarra
 def agree(found_lo: np.ndarray, found_hi: np.ndarray, exp_lo: np.ndarray, exp_hi: np.ndarray, tol: np.ndarray | float, strict: bool = False) -> np.ndarray:
     """Intervals within the tolerance of each other: the same test checks.py gives pandera."""
     with np.errstate(invalid="ignore"):
-        gap = np.clip(exp_lo - found_hi, 0, None) + np.clip(found_lo - exp_hi, 0, None)
-        gap = np.nan_to_num(gap, nan=0.0, posinf=np.inf)
-        scale = np.minimum(np.maximum(np.abs(np.nan_to_num(found_lo, posinf=0, neginf=0)), np.abs(np.nan_to_num(exp_lo, posinf=0, neginf=0))), 1e15)
+        gap = np.maximum(exp_lo - found_hi, 0) + np.maximum(found_lo - exp_hi, 0)
+        gap[np.isnan(gap)] = 0.0  # two open bounds (inf - inf) always meet
         if strict:
             return gap < tol
+        scale = np.minimum(np.maximum(np.abs(found_lo), np.abs(exp_lo)), 1e15)
+        scale[~np.isfinite(scale)] = 0.0
         return gap <= tol + 1e-9 * (1 + scale)
 
 
@@ -173,6 +176,7 @@ def enough(held: int, checked: int, proposed: bool, categories: bool = False) ->
 # -- sums of columns -------------------------------------------------------------------------------
 
 
+@cache
 def _subset_masks(n: int) -> np.ndarray:
     """Every subset of ``n`` columns with two or more members, as 0/1 rows."""
     codes = np.arange(1, 2**n, dtype=np.int64)
@@ -288,18 +292,36 @@ class Cells(Protocol):
 
 
 class TableFigures:
-    """A table's figures as column arrays over named runs of rows, built once per (column, run)."""
+    """A table's figures as column arrays over named runs of rows, built once per (column, run).
+
+    A run's arrays are cut from the column's arrays over a wider run already built, when there is
+    one: the families ask for the same columns over nearly the same rows.
+    """
 
     def __init__(self, figure: Callable[[int, int], Figure | None]) -> None:
         self.figure = figure
         self._columns: dict[tuple[int, str], Figures] = {}
+        self._rows: dict[str, Sequence[int]] = {}
 
     def column(self, col: int, rows: Sequence[int], run: str) -> Figures:
         key = (col, run)
         found = self._columns.get(key)
         if found is None:
-            found = self._columns[key] = column_figures(self.figure, rows, col)
+            self._rows.setdefault(run, rows)
+            found = self._columns[key] = self._cut(col, rows, run) or column_figures(self.figure, rows, col)
         return found
+
+    def _cut(self, col: int, rows: Sequence[int], run: str) -> Figures | None:
+        wanted = set(rows)
+        for (c, other), figs in self._columns.items():
+            if c != col or other == run:
+                continue
+            have = self._rows[other]
+            if wanted <= set(have):
+                at = {r: i for i, r in enumerate(have)}
+                idx = np.fromiter((at[r] for r in rows), dtype=np.int64, count=len(rows))
+                return Figures(*(a[idx] for a in figs))
+        return None
 
 
 def sample(rows: Sequence[int], limit: int = SEARCH_ROWS) -> list[int]:
