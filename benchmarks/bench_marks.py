@@ -24,7 +24,7 @@ import openpyxl
 import xlsxwriter
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
 
 COLUMNS = 10

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import feature_workbook as fw
 import openpyxl
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
 
 # Features the marks add to on purpose (our note joins the analyst's notes); compared after clear.

@@ -99,7 +99,7 @@ def test_a_workbook_that_kills_its_worker_is_reported_and_the_rest_go_on(folder,
 
 
 def test_an_unexpected_error_in_one_workbook_is_its_own_error(folder, monkeypatch):
-    from tallycheck import tables
+    from tallycheck.engine import tables
 
     real = tables.find_tables
 

@@ -142,8 +142,8 @@ def test_each_rule_form_checks_a_table_the_headers_cannot_explain(write_book):
 def test_declared_rules_compile_to_the_very_relations_inference_makes(write_book):
     from tallycheck.declared import declared_rules
     from tallycheck.engine import table_relations
-    from tallycheck.grid import read_workbook
-    from tallycheck.tables import find_tables
+    from tallycheck.engine.grid import read_workbook
+    from tallycheck.engine.tables import find_tables
 
     rows = [["Year", "Killed", "Wounded", "Total", "Per day", "% wounded"], ["2023", 1000, 2000, 3100, 8.5, 64.5], ["2024", 500, 500, 1000, 2.7, 50.0]]
     plain = write_book({"S": rows}, name="plain.xlsx")
@@ -423,7 +423,7 @@ def test_explain_says_where_every_check_came_from(write_book):
 
 def test_schema_yaml_reloads_as_the_same_pandera_schemas(tmp_path):
     import pandera.pandas as pa
-    from tallycheck.checks import CHECKS, schema_for
+    from tallycheck.engine.checks import CHECKS, schema_for
 
     result = run("schema", str(EXAMPLES / "ua-general-staff-daily.xlsx"))
     assert result.returncode == 0

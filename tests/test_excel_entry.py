@@ -18,9 +18,9 @@ import pytest
 from excel_fake import XL_NONE, XL_SOLID, Cell, FakeApp, FakeBook, Fill, NoteModel, parse_cell
 from lxml import etree
 from tallycheck import check_workbook
+from tallycheck.engine.grid import read_workbook
 from tallycheck.excel import entry
 from tallycheck.excel.book import read_book
-from tallycheck.grid import read_workbook
 from tallycheck.marks import clear_workbook, mark_workbook
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.xlsx"))

@@ -6,8 +6,8 @@ import math
 from datetime import date
 
 import pytest
-from tallycheck.figures import decimals_from_format, figure_from_number, figure_from_text
-from tallycheck.periods import PeriodContext, context_from_text, period_from_label
+from tallycheck.engine.figures import decimals_from_format, figure_from_number, figure_from_text
+from tallycheck.engine.periods import PeriodContext, context_from_text, period_from_label
 
 
 @pytest.mark.parametrize(

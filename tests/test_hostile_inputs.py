@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import tallycheck
 from hostile import SHEET, cli, losses_book, no_traceback, rewrite, sub
-from tallycheck import grid
+from tallycheck.engine import grid
 
 
 @pytest.fixture

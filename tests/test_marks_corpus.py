@@ -17,7 +17,7 @@ import feature_workbook as fw
 import openpyxl
 import pytest
 import python_calamine
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 
 pytestmark = pytest.mark.corpus

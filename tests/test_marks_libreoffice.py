@@ -15,7 +15,7 @@ from pathlib import Path
 import feature_workbook as fw
 import pytest
 import python_calamine
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 
 pytestmark = pytest.mark.skipif(

@@ -17,7 +17,7 @@ import feature_workbook as fw
 import openpyxl
 import pytest
 from lxml import etree
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

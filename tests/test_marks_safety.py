@@ -11,7 +11,7 @@ from pathlib import Path
 import feature_workbook as fw
 import pytest
 from conftest import damaged_zip, encrypted_workbook
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import MarkError, clear_workbook, mark_workbook
 from tallycheck.marks import api as marks_api
 from tallycheck.marks.package import zipio

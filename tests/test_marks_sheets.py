@@ -15,7 +15,7 @@ from pathlib import Path
 import feature_workbook as fw
 import openpyxl
 import pytest
-from tallycheck.findings import Finding
+from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

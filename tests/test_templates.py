@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, flagged
 from tallycheck import check_workbook
-from tallycheck.grid import read_workbook
+from tallycheck.engine.grid import read_workbook
 
 TEMPLATES = ROOT / "templates"
 sys.path.insert(0, str(TEMPLATES))

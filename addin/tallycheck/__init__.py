@@ -9,7 +9,7 @@ __all__ = ["Finding", "Report", "__version__", "check_workbook", "check_workbook
 
 if TYPE_CHECKING:
     from .engine import Report, check_workbook, check_workbooks
-    from .findings import Finding
+    from .engine.findings import Finding
 
 
 def __getattr__(name: str) -> Any:
@@ -19,7 +19,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(engine, name)
     if name == "Finding":
-        from .findings import Finding
+        from .engine.findings import Finding
 
         return Finding
     raise AttributeError(name)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .engine import WORKBOOK_SUFFIXES, Report, check_workbooks
-from .findings import selected
-from .grid import DEFAULT_MAX_SIZE
+from .engine.findings import selected
+from .engine.grid import DEFAULT_MAX_SIZE
 
 DEFAULT_EXCLUDE = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tallycheck_cache", "~$*")
 
@@ -151,7 +151,7 @@ def _warm_imports() -> None:
     import pandera.pandas  # noqa: F401
     import python_calamine  # noqa: F401
 
-    from . import checks
+    from .engine import checks
 
     checks._register()
 

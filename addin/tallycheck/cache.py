@@ -16,7 +16,7 @@ from typing import Any
 
 from . import __version__
 from .engine import Report, TableSummary
-from .findings import Finding, Series
+from .engine.findings import Finding, Series
 
 DEFAULT_DIR = Path(".tallycheck_cache")
 

@@ -205,7 +205,7 @@ def _rule_names(values: Sequence[str], option: str) -> tuple[str, ...]:
 
 def _keep(reports: Sequence[Report], select: Sequence[str], ignore: Sequence[str]) -> None:
     """Drop the findings --select / --ignore leave out, in place, before any output counts them."""
-    from .findings import selected
+    from .engine.findings import selected
 
     if not select and not ignore:
         return

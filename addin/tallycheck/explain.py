@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
-from .grid import WorkbookError, parse_ref, read_workbook
-from .relations import Relation
-from .tables import Table
+from .engine.findings import Finding
+from .engine.grid import WorkbookError, parse_ref, read_workbook
+from .engine.relations import Relation
+from .engine.tables import Table
 
 
 @dataclass
@@ -43,7 +43,7 @@ def plan_workbook(path: Path, rules: Path | None = None) -> BookPlan:
     """Every table of a workbook with the relations that will be checked (inferred and declared)."""
     from .declared import declared_rules, registered
     from .engine import data_sheets, table_relations
-    from .tables import find_tables
+    from .engine.tables import find_tables
 
     plan = BookPlan(Path(path))
     try:
@@ -201,8 +201,8 @@ def schema_yaml(paths: Sequence[Path] = (), rules: Path | None = None) -> str:
 
     With no paths, every kind's schema. Registered models that match a table follow the kinds.
     """
-    from .checks import CHECKS, schema_for
     from .declared import registered
+    from .engine.checks import CHECKS, schema_for
 
     kinds: Counter[str] = Counter()
     models: dict[str, int] = {}

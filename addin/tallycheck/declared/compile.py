@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..figures import Figure, figure_of
-from ..grid import Sheet, cell_ref, parse_ref
-from ..hypotheses.averages import period_of
-from ..periods import Period, period_between, period_from_label
-from ..relations import Relation
-from ..rules import Reader, relation, sum_relation
-from ..tables import Column, Row, Table
+from ..engine.figures import Figure, figure_of
+from ..engine.grid import Sheet, cell_ref, parse_ref
+from ..engine.hypotheses.averages import period_of
+from ..engine.periods import Period, period_between, period_from_label
+from ..engine.relations import Relation
+from ..engine.rules import Reader, relation, sum_relation
+from ..engine.tables import Column, Row, Table
 from .parse import FUNCTIONS, BinOp, Call, Cell, Claim, Col, Expr, Neg, Num, RowRef, Rows, show
 
 INF = math.inf

@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..findings import Finding
-from ..grid import cell_ref
+from ..engine.findings import Finding
+from ..engine.grid import cell_ref
 
 if TYPE_CHECKING:
-    from ..tables import Table
+    from ..engine.tables import Table
 
 
 @dataclass

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..findings import Finding
-from ..grid import Sheet, Workbook, parse_ref
-from ..hypotheses.sums import summable
-from ..relations import Relation
-from ..rules import Reader
-from ..tables import Table
+from ..engine.findings import Finding
+from ..engine.grid import Sheet, Workbook, parse_ref
+from ..engine.hypotheses.sums import summable
+from ..engine.relations import Relation
+from ..engine.rules import Reader
+from ..engine.tables import Table
 from .compile import Compiled, Context, Unresolved, compile_claim, mode_of, names_in, rows_labelled, walk
 from .parse import Cell, Claim, RowRef, Rows, RuleSyntaxError, Switch, Tolerance, parse_rule, parse_tolerance
 from .sources import (
@@ -44,7 +44,7 @@ _ALIASES = {"dates": ("duplicate_date", "date_gap", "date_order"), "all": KNOWN_
 
 def rule_name(rel: Relation) -> str:
     """The rule a finding for this relation would carry (dates split by what went wrong)."""
-    from ..messages import rule_of
+    from ..engine.messages import rule_of
 
     return rule_of(rel)
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..grid import Sheet, cell_ref, read_workbook
+from ..engine.grid import Sheet, cell_ref, read_workbook
 
 RULES_SHEET_RE = re.compile(r"^\s*(?:tallycheck\s+)?rules\s*$", re.I)
 CONFIG_NAME = "tallycheck.toml"
@@ -224,7 +224,7 @@ def _key_line(text: str, key: str) -> int:
 
 def _rules_from_workbook(path: Path) -> Loaded:
     """A rules file that is a workbook: its Rules sheet, applied to the workbooks checked."""
-    from ..grid import WorkbookError
+    from ..engine.grid import WorkbookError
 
     try:
         book = read_workbook(path)

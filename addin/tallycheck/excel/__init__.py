@@ -1,6 +1,6 @@
 """The Excel front door: the Tally Check ribbon / button runs these through xlwings (RunPython).
 
-- book.py: a live xlwings Book -> tallycheck.grid.Workbook (bulk reads per used range);
+- book.py: a live xlwings Book -> tallycheck.engine.grid.Workbook (bulk reads per used range);
 - target.py: XlwingsTarget, the marks.target.MarkTarget for a live book;
 - xlapi.py: the few Excel object-model calls xlwings has no wrapper for, in one place;
 - entry.py: validate_workbook, validate_sheet, clear_marks, show_summary, show_checked;

@@ -1,4 +1,4 @@
-"""A workbook open in Excel -> tallycheck.grid.Workbook, read in bulk through xlwings.
+"""A workbook open in Excel -> tallycheck.engine.grid.Workbook, read in bulk through xlwings.
 
 Per sheet: one read of the used range's values, one of its formulas, one number format per
 column (a column of one format is one call; only a mixed column is read cell by cell, and then only
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..grid import Sheet, Workbook, cell_ref
+from ..engine.grid import Sheet, Workbook, cell_ref
 
 _ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",

@@ -217,7 +217,7 @@ def _run_quietly(what: str, book: Any, action: Callable[[Any], dict[str, Any]]) 
     except Stop as exc:
         result = {"ok": False, "error": str(exc)}
     except Exception as exc:  # a readable sentence, never a traceback
-        from ..grid import WorkbookError
+        from ..engine.grid import WorkbookError
         from ..marks.errors import MarkError
 
         log = _log(exc)

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..findings import Finding
+from ..engine.findings import Finding
 from ..marks.errors import MarkError
 from ..marks.plan import FILLS, SUMMARY_SHEET, Summary, is_summary_sheet, unique_sheet_name
 from ..marks.record import NAMESPACE, CellRecord, MarkRecord, Token

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from ..findings import Finding
-from ..grid import DEFAULT_MAX_SIZE, WorkbookError, package_problem, read_bytes
+from ..engine.findings import Finding
+from ..engine.grid import DEFAULT_MAX_SIZE, WorkbookError, package_problem, read_bytes
 from .errors import MarkError, PatchRefused
 from .logic import apply_marks, clear_marks
 from .package.opc import Package

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..findings import Finding
+from ..engine.findings import Finding
 from .plan import note_blocks, plan, summary
 from .record import CellRecord, MarkRecord
 from .target import MarkTarget

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..findings import SEVERITY_ORDER, Finding
+from ..engine.findings import SEVERITY_ORDER, Finding
 from .refs import normalize_a1
 
 #: Fills by severity: Excel's own "Bad" (light red) and "Neutral" (light amber) colours.

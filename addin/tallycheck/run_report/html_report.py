@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..engine import Report
-from ..findings import Finding, Series
+from ..engine.findings import Finding, Series
 from ..report import summary_line
 from ._shared import Totals, display_path, run_stamp, totals, write_text_atomically
 

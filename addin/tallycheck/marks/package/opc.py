@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from ...grid import DEFAULT_MAX_SIZE
+from ...engine.grid import DEFAULT_MAX_SIZE
 from ..errors import PatchRefused
 from . import xmlio
 from .content_types import PART_NAME as CONTENT_TYPES_PART

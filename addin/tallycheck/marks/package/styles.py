@@ -13,7 +13,7 @@ import hashlib
 
 from lxml import etree
 
-from ...grid import is_date_format
+from ...engine.grid import is_date_format
 from .ns import Dialect
 
 # CT_Stylesheet's children, in schema order (ECMA-376 Part 1, 18.8.39).

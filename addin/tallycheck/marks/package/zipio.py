@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ...grid import DEFAULT_MAX_SIZE, human_size
+from ...engine.grid import DEFAULT_MAX_SIZE, human_size
 from ..errors import PatchRefused
 
 _EOCD = b"PK\x05\x06"

@@ -18,7 +18,7 @@ from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, r
 from .relations import Relation
 
 if TYPE_CHECKING:
-    from .declared.ruleset import RuleSet
+    from ..declared.ruleset import RuleSet
     from .tables import Table
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -126,7 +126,7 @@ def _gather(
 
 def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
     """The sheets that hold the analyst's tables: not our summary sheet, not a Rules sheet."""
-    from .marks.plan import is_summary_sheet
+    from ..marks.plan import is_summary_sheet
 
     return [s for s in book.sheets if not (is_summary_sheet(s.name, s.value(0, 0)) or declared.skips(s))]
 
@@ -137,7 +137,7 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     Declared rules (the workbook's Rules sheet, ``rules`` or the tallycheck.toml found beside it)
     join the inferred relations table by table; ``finish`` adds cell relations and rule errors.
     """
-    from .declared import declared_rules
+    from ..declared import declared_rules
     from .rules import series_of
     from .tables import find_tables
 
