@@ -317,3 +317,58 @@ def test_a_cause_column_filled_in_few_rows_is_still_a_part(write_book):
     rows[10][1] += 3  # one ward's total off
     report = check_workbook(write_book({"S": rows}))
     assert errors(report) == {("S", "B11", "sum")}
+
+
+def test_a_formula_total_names_its_own_components(write_book):
+    # The Economist's layout: Total =SUM(F,I:J) adds A + B + C; A1 and A2 are a breakdown of A
+    rows = [["Country", "Year", "Week", "A", "A1", "A2", "B", "C", "Total"]]
+    for week in range(1, 9):
+        a1, a2, b, c = 100 + 3 * week, 40 + week, 500 + 7 * week, 25 + week % 3
+        rows.append(["UK", 2020, week, a1 + a2, a1, a2, b, c, f"=SUM(D{week + 1},G{week + 1}:H{week + 1})"])
+    path = write_book({"S": rows})
+    from openpyxl import load_workbook  # give the formulas cached values, as Excel would have saved them
+
+    wb = load_workbook(path)
+    ws = wb["S"]
+    report = check_workbook(path)  # no cached values: one note, no error
+    assert errors(report) == set() and len(infos(report)) == 1
+    for r in range(2, 10):
+        ws[f"I{r}"] = ws[f"D{r}"].value + ws[f"G{r}"].value + ws[f"H{r}"].value
+    ws["I5"] = ws["I5"].value + 4  # one total typed over its formula, and wrong
+    wb.save(path)
+    assert errors(check_workbook(path)) == {("S", "I5", "sum")}
+
+
+def test_a_table_continued_after_a_page_break_is_one_table(write_book):
+    header = ["Precinct", "Registered", "Ballots cast"]
+    rows = [["STATISTICS"], header, ["North #1", 643, 447], ["North #2", 122, 91], ["East #7", 692, 541], [], [],
+            ["STATISTICS"], header, ["South #5", 938, 666], ["West #9", 453, 331], ["Totals", 2848, 2076]]
+    assert errors(check_workbook(write_book({"S": rows}))) == set()
+    rows[-1][1] = 2858  # the total mistyped
+    assert errors(check_workbook(write_book({"S": rows}, name="b.xlsx"))) == {("S", "B12", "total_row")}
+
+
+def test_a_second_table_stacked_under_the_first_with_its_own_header(write_book):
+    rows = [["Precinct", "Amendment A", None], [None, "For", "Against"], ["North", 120, 338], ["South", 60, 174],
+            ["Totals", 180, 512],
+            [None, "Amendment B", None], [None, "For", "Against"], ["North", 127, 303], ["South", 11, 75], ["Totals", 138, 378]]
+    assert errors(check_workbook(write_book({"S": rows}))) == set()
+
+
+def test_a_row_of_week_numbers_is_a_header_not_a_part(write_book):
+    rows = [["Excess deaths by cause, weeks 14 to 19"], [], ["Week number", 1, 2, 3, 4, 5],
+            ["Registered deaths: 2020"], ["Cancer", 308, 378, 331, 310, 326], ["Dementia", 147, 211, 155, 137, 155],
+            ["Circulatory", 312, 382, 330, 298, 282], ["All", 767, 971, 816, 755, 763]]  # week 4: 745
+    report = check_workbook(write_book({"S": rows}))
+    assert errors(report) == {("S", "E8", "total_row")}
+    assert "rows 5–7" in next(f.message for f in report.findings if f.cell == "E8")  # not the week-number row
+
+
+def test_rounded_averages_allow_each_part_its_rounding(write_book):
+    rows = [["Registered deaths: five year average"], ["Cause", "Week 1", "Week 2", "Week 3", "Week 4"],
+            ["Cancer", 328, 359, 321, 326], ["Dementia", 148, 173, 161, 152], ["Respiratory", 205, 268, 228, 203],
+            ["Total", 681, 801, 709, 682]]  # 681, 800, 710, 681 by the rounded parts: each within their rounding
+    assert errors(check_workbook(write_book({"S": rows}))) == set()
+    rows[0] = ["Registered deaths"]
+    flagged_cells = {cell for _, cell, _ in errors(check_workbook(write_book({"S": rows}, name="b.xlsx")))}
+    assert flagged_cells == {"C6", "D6", "E6"}

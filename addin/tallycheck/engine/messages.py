@@ -94,6 +94,9 @@ def _sum(rel: Relation, severity: str) -> str:
         text = f"{subject} {_mid(total)} should equal {what} = {expected} (off by {off})"
     if f.get("left_out"):
         text += f"; its formula leaves out {', '.join(f['left_out'])}"
+    if f.get("stale"):
+        first, last = f["stale"]
+        text += f"; it is the sum of rows {first}–{last}: typed before the other rows were added?"
     return text
 
 

@@ -138,7 +138,7 @@ def row_totals(table: Table, reader: ev.Cells) -> Iterator[Relation]:
                 continue
             yield sum_relation(
                 table, "total_row", total, cell_ref(total_row.index, col.index), parts,  # type: ignore[arg-type]
-                subject=total_row.label, column=col.name, first=detail[0], last=detail[-1],
+                subject=total_row.label, column=col.name, first=detail[0], last=detail[-1], stale=reading.extra.get("stale"),
                 reading=reading.key(table), tolerance_parts=True, support_unit="columns",
             )
 

@@ -166,25 +166,28 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
 
 def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]:
     """Formulas with no calculated value are one note for the workbook, not a warning per cell:
-    they are not the analyst's mistake, and what they compute is left unchecked, never read as 0."""
-    from dataclasses import replace
+    they are not the analyst's mistake, and what they compute is left unchecked, never read as 0.
+    Counted from the sheets, so that a column of nothing but such formulas is noted too."""
+    from .findings import Finding
 
-    uncalculated = [f for f in findings if f.rule == "no_cached_value"]
-    if not uncalculated:
-        return findings
-    first = uncalculated[0]
+    refs = [(sheet, ref) for sheet in book.sheets for ref in sorted(sheet.uncached, key=parse_ref)]
+    others = [f for f in findings if f.rule != "no_cached_value"]
+    if not refs:
+        return others
+    sheet, ref = refs[0]
     why = (
         "the file asks Excel to recalculate when it opens" if book.recalculates
         else "the file was saved by a program that does not calculate"
     )
-    n = len(uncalculated)
-    note = replace(
-        first, severity="info", cells=tuple(f"{f.sheet}!{f.cell}" if f.sheet != first.sheet else f.cell for f in uncalculated[:50]),
+    n = len(refs)
+    note = Finding(
+        rule="no_cached_value", severity="info", sheet=sheet.name, cell=ref,
+        cells=tuple(r if s is sheet else f"{s.name}!{r}" for s, r in refs[:50]), expected=None, found=None, tolerance=0,
         message=f"{n} formula{'s' if n != 1 else ''} ha{'ve' if n != 1 else 's'} no calculated value ({why}), first "
-        f"{first.sheet}!{first.cell} (={first.extra.get('formula', '')}): what {'they compute is' if n != 1 else 'it computes is'} not checked. Open and save the "
-        "workbook in Excel (or recalculate it) to check them",
+        f"{sheet.name}!{ref} (={sheet.formula(ref) or ''}): what {'they compute is' if n != 1 else 'it computes is'} not "
+        "checked. Open and save the workbook in Excel (or recalculate it) to check them",
     )
-    return [f for f in findings if f.rule != "no_cached_value"] + [note]
+    return [*others, note]
 
 
 def table_relations(table: Table, declared: RuleSet | None = None) -> tuple[list[Relation], list[Finding]]:

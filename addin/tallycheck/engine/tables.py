@@ -6,6 +6,7 @@ figures, total and "of which" rows, notes beneath, blank rows or columns between
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ Role = Literal[
     "label", "date", "start", "end", "count", "total", "per_day", "percent", "change",
     "cumulative", "low", "best", "high", "measure", "text",
 ]
+# "ratio": a row of rates, percent changes, averages or running numbers, never summed
 RowKind = Literal["body", "total", "subtotal", "grand_total", "child", "ratio"]
 
 TOTAL_RE = re.compile(
@@ -84,6 +86,10 @@ UNITS_RE = re.compile(
 )
 
 
+#: The label of a row that numbers the columns (Week number | 1 | 2 | 3).
+NUMBERING_RE = re.compile(r"\b(?:no\.?|number|nr\.?|week|day|month|quarter|period)\b|#|№|номер|тиждень|неделя", re.I)
+#: A title or section row that says its figures are averages or estimates: each was rounded on its own.
+ROUNDED_RE = re.compile(r"\baverages?\b|\bmeans?\b|\brounded\b|\bestimates?\b|\bestimated\b|середн|средн", re.I)
 #: A header cell that names a unit, not a figure: the name is the header above it.
 UNIT_ONLY_RE = re.compile(r"^\s*(?:'000|\(?000s?\)?|no\.?|number|n|%|per ?cent|[$£€]\s?(?:m|mn|bn|'?000)?|thousands?|millions?)\s*$", re.I)
 
@@ -171,6 +177,13 @@ def find_tables(sheet: Sheet) -> list[Table]:
             if _in_pivot(sheet, segment):
                 continue
             table = _table_from(sheet, segment, pending_text)
+            if table is not None and tables and _continues(tables[-1], table):
+                # the same header again after a page break: the rows go on, and so does the table
+                body = [(r, cells) for r, cells in segment if r > table.header_rows[-1]]
+                joined = _table_from(sheet, segments[-1] + body, [])
+                if joined is not None:
+                    tables.pop()
+                    table, segment = joined, segments.pop() + body
             if table is not None and not table.header_rows and tables and _header_above(tables[-1], segment):
                 # a header (and perhaps its total row) set apart from the body by a blank row: one table
                 joined = _table_from(sheet, segments[-1] + segment, [])
@@ -192,6 +205,19 @@ def find_tables(sheet: Sheet) -> list[Table]:
     for table in tables:
         table.not_additive = note
     return tables
+
+
+#: How far below a table the same header may repeat and still continue it (a printed page break).
+PAGE_BREAK_ROWS = 6
+
+
+def _continues(above: Table, table: Table) -> bool:
+    """The table repeats the header of the one just above, which has no total row yet."""
+    return (
+        bool(table.header_rows) and bool(above.header_rows) and table.top - above.bottom <= PAGE_BREAK_ROWS
+        and [(c.index, c.name) for c in table.columns] == [(c.index, c.name) for c in above.columns]
+        and not any(r.kind in ("total", "subtotal", "grand_total") for r in above.rows)
+    )
 
 
 def _header_above(above: Table, segment: list[tuple[int, dict[int, Any]]]) -> bool:
@@ -248,6 +274,12 @@ def _blocks(sheet: Sheet) -> list[list[tuple[int, dict[int, Any]]]]:
         if previous_title and len(current) > 2 and _is_header_row(cells) and any(figure_of(v) is not None for _, c in current[:-1] for v in c.values()):
             blocks.append(current[:-1])
             current = current[-1:]
+        # rows of figures, then two header rows at once (a group over its columns): the next table
+        elif len(current) > 2 and _is_header_row(cells) and _is_header_row(_row_cells(sheet, r + 1)) and any(
+            figure_of(v) is not None for v in current[-1][1].values() if not isinstance(v, str) or not _is_text(v)
+        ):
+            blocks.append(current)
+            current = []
         current.append((r, cells))
         only = next(iter(cells.values())) if len(cells) == 1 else None
         previous_title = isinstance(only, str) and _is_text(only) and not TOTAL_RE.match(only)
@@ -425,7 +457,10 @@ def _table_from(sheet: Sheet, segment: list[tuple[int, dict[int, Any]]], before:
     )
     header_text = [_header_text(sheet.value(r, c)) for r in header_rows for c in cols if sheet.value(r, c) is not None]
     header_text += [v for _, cells in rows[:3] for v in cells.values() if isinstance(v, str)]  # a units row: $m | $m | ...
-    table.rounded_units = any(UNITS_RE.search(t) for t in (*before[-2:], *titles, *notes, *header_text))
+    sections = [v for _, cells in rows if len(cells) == 1 for v in cells.values() if isinstance(v, str)]
+    table.rounded_units = any(UNITS_RE.search(t) for t in (*before[-2:], *titles, *notes, *header_text)) or any(
+        ROUNDED_RE.search(t) for t in (*before[-2:], *titles, *sections)
+    )
     table.context = _context_of([*before, *titles, *notes])
     return table
 
@@ -448,6 +483,14 @@ def _year_like(value: Any) -> bool:
     return isinstance(value, str) and re.match(r"^\s*(?:19|20)\d\d\b", value) is not None
 
 
+def _numbers_the_columns(cells: dict[int, Any], label_col: int | None) -> bool:
+    """A row of running numbers across the columns (Week number | 1 | 2 | 3 ...): a header, not counts."""
+    values = [v for c, v in sorted(cells.items()) if c != label_col and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    label = str(cells.get(label_col, "")) if label_col is not None else ""
+    long_enough = len(values) >= 6 or (len(values) >= 3 and NUMBERING_RE.search(label) is not None)  # 1, 2, 3 killed is no header
+    return long_enough and all(float(v).is_integer() for v in values) and all(b - a == 1 for a, b in itertools.pairwise(values))
+
+
 def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: int | None, columns: list[Column]) -> list[Row]:
     out: list[Row] = []
     parent: int | None = None
@@ -466,7 +509,7 @@ def _rows_of(sheet: Sheet, rows: list[tuple[int, dict[int, Any]]], label_col: in
             row.kind = "subtotal"
         elif not dated and TOTAL_RE.match(label):
             row.kind = "total"
-        elif not dated and RATIO_ROW_RE.search(label):
+        elif not dated and (RATIO_ROW_RE.search(label) or _numbers_the_columns(cells, label_col)):
             row.kind = "ratio"
         elif not dated and (CHILD_RE.match(label) or (sheet.indented and label_col is not None and cell_ref(r, label_col) in sheet.indented)) and parent is not None:
             row.kind = "child"

@@ -63,6 +63,10 @@ INFORMATIVE_UNITS = 5
 #: A sum found by arithmetic alone whose breaking rows (at least this many) all fall short the same
 #: way is not the table's relation: something is counted that no column shows.
 ONE_SIDED_MIN = 3
+#: A single indented row is a part of the row above (at most it) only if it is so in nearly all of
+#: at least eight columns: in any one column, part <= whole holds by chance half the time.
+ONE_PART_COLUMNS = 8
+ONE_PART_SHARE = 0.9
 #: With fewer checkable rows than this a table cannot vote; only unambiguous readings are checked
 #: there (a Total beside casualty categories, a "Total" row, a formula).
 VOTING_ROWS = 4

@@ -76,7 +76,7 @@ def column_sum_readings(table: Table, reader: ev.Cells) -> list[ev.Reading]:
         components, held, checked, searched = _choose_components(table, figs, total_col, natural, pool, search)
         formula = _formula_reading(table, total_col, natural)
         if formula is not None:
-            components, source = natural, "formula"
+            components, source = formula, "formula"
         elif checked < ev.VOTING_ROWS:
             if not (proposed and natural and ev.unambiguous_sum(total_col, natural)):
                 continue
@@ -164,15 +164,42 @@ def _sparse_parts(
     return out
 
 
-def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> bool | None:
-    """True when the total's own cells are SUM formulas over the same row: the author's statement."""
+_REF_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
+
+
+def _letters(col: str) -> int:
+    n = 0
+    for ch in col:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> list[Column] | None:
+    """The columns the total's own formula adds up in its row (=SUM(F2,I2:J2): F, I, J): the
+    author's statement, checked in every row. Columns between the formula's last and the total that
+    it skips are the neighbours it leaves out, and stay in the reading, so that the finding says so."""
     sheet = table.sheet
-    if not (sheet.formulas or sheet.shared) or not natural:
+    if not (sheet.formulas or sheet.shared):
         return None
+    by_index = {c.index: c for c in table.columns if c.role in ("count", "total", "change", "measure")}
     for row in table.rows[:20]:
         formula = sheet.formula(cell_ref(row.index, total_col.index))
-        if formula and formula.upper().startswith(("SUM(", "+")) and str(row.index + 1) in formula and "!" not in formula:
-            return True
+        if not formula or "!" in formula or not re.match(r"^\s*(?:SUM\(|[A-Z$]+\d+\s*\+)", formula.upper()):
+            continue
+        cols: set[int] = set()
+        for m in _REF_RE.finditer(formula.upper()):
+            r1, r2 = int(m.group(2)), int(m.group(4) or m.group(2))
+            if r1 != row.index + 1 or r2 != row.index + 1:
+                return None  # a formula over other rows: not this row's sum
+            a, b = _letters(m.group(1)), _letters(m.group(3) or m.group(1))
+            cols.update(range(min(a, b), max(a, b) + 1))
+        parts = [by_index[c] for c in sorted(cols) if c in by_index and c != total_col.index]
+        if len(parts) < 2:
+            return None
+        edge = max(c.index for c in parts) if total_col.index > parts[-1].index else min(c.index for c in parts)
+        between = range(edge + 1, total_col.index) if total_col.index > edge else range(total_col.index + 1, edge)
+        left_out = [c for c in natural if c.index in between and c not in parts]
+        return sorted([*parts, *left_out], key=lambda c: c.index)
     return None
 
 
@@ -180,6 +207,9 @@ def _total_spans(table: Table) -> Iterator[tuple[Row, list[list[Row]]]]:
     """Each total row with the readings of the rows it may add up, the label's own reading first."""
     rows = table.rows
     totals = [i for i, r in enumerate(rows) if r.kind in ("total", "subtotal", "grand_total")]
+    columns = summable(table)
+    # a row with no figure at all is a section heading ("Registered deaths: 2020"), not a part
+    counted = {r.index for r in rows if any(table.figure(r.index, c.index) is not None for c in columns)}
     for n, i in enumerate(totals):
         row = rows[i]
         prev = totals[n - 1] if n > 0 else -1
@@ -201,7 +231,7 @@ def _total_spans(table: Table) -> Iterator[tuple[Row, list[list[Row]]]]:
         subtotals = [rows[j] for j in totals[:n] if rows[j].kind in ("total", "subtotal")]
         out: list[list[Row]] = []
         for span in spans:
-            detail = [r for r in span if r.kind == "body"]
+            detail = [r for r in span if r.kind == "body" and r.index in counted]
             if detail and detail not in out:
                 out.append(detail)
         if len(subtotals) >= 2 and subtotals not in out:
@@ -231,7 +261,8 @@ def total_row_readings(table: Table, reader: ev.Cells) -> Iterator[tuple[Row, li
         return
     for total_row, spans in _total_spans(table):
         label = total_row.label.strip()
-        stated = bool(TOTAL_ONLY_RE.match(label)) or _sums_its_column(table, total_row)
+        formula = _sums_its_column(table, total_row)
+        stated = bool(TOTAL_ONLY_RE.match(label)) or formula
         candidates = []
         for n, detail in enumerate(spans):
             held, checked = _span_support(table, reader, total_row, detail)
@@ -244,15 +275,40 @@ def total_row_readings(table: Table, reader: ev.Cells) -> Iterator[tuple[Row, li
         if best is None or best.checked == 0:
             continue
         if best.held == 0 or best.held < ev.PROPOSED_MAJORITY * best.checked:
-            if not stated:
+            # the label's own reading stands when the cells' SUM formulas say so, when one column
+            # cannot vote ("Total" under two rows, "c. 450") or when a column agrees exactly; when
+            # no column of many agrees, only the evidence of a stale total keeps it
+            natural = candidates[0]
+            alone = stated and (formula or best.checked < 2 or natural.held >= 1)
+            stale = _stale_span(table, reader, total_row, candidates[0].parts[1]) if stated and not alone else None
+            if stale is None and not alone:
                 best.why = "no span of rows adds up to it in enough columns"
                 best.cell = ev.label_cell(table, total_row.index)
                 ev.remember(table, best)
                 continue
-            best = candidates[0]  # "Total" says what it is: the rows it closes, even when none agree
+            # "Total" says it closes the rows above, and it is their sum but for the last (or first)
+            # few: typed before those rows were added. Its own reading stands, and breaks.
+            best = candidates[0]
+            if stale is not None:
+                best.extra["stale"] = (stale[0].index + 1, stale[-1].index + 1)
         best.kept = True
         ev.remember(table, best)
         yield total_row, best.parts[1], best
+
+
+#: A total typed before its last rows were added matches the rows above but these many at most.
+STALE_ROWS = 3
+
+
+def _stale_span(table: Table, reader: ev.Cells, total_row: Row, detail: list[Row]) -> list[Row] | None:
+    """The rows a stale total does add up: the span less its last (or first) few rows, when that
+    holds in most columns; None when no such part of the span explains it."""
+    for k in range(1, min(STALE_ROWS, len(detail) - 1) + 1):
+        for part in (detail[:-k], detail[k:]):
+            held, checked = _span_support(table, reader, total_row, part)
+            if checked and ev.enough(held, checked, True):
+                return part
+    return None
 
 
 def _sums_its_column(table: Table, total_row: Row) -> bool:
@@ -295,10 +351,16 @@ def parent_readings(table: Table, reader: ev.Cells) -> Iterator[tuple[int, list[
             votes = [parts[0][1].lo <= whole.hi + t for (_, whole, parts), t in zip(cells, tol, strict=True)]  # type: ignore[union-attr]
         held, checked = sum(votes), len(votes)
         said = all(CHILD_WORDS_RE.match(k.label) for k in kids)
-        if (not said and (len(kids) < 2 or held < ev.PROPOSED_MAJORITY * checked)) or (table.not_additive and len(kids) >= 2):
+        if len(kids) >= 2:
+            kept = (said or held >= ev.PROPOSED_MAJORITY * checked) and not table.not_additive
+            why = "a note says the figures need not add up" if table.not_additive else "its columns do not agree"
+        else:  # part <= whole holds by chance in half the columns: an indent alone needs nearly all
+            kept = said or (checked >= ev.ONE_PART_COLUMNS and held >= ev.ONE_PART_SHARE * checked)
+            why = "one indented row, in too few columns to tell it is a part" if held == checked else "its columns do not agree"
+        if not kept:
             ev.remember(table, ev.Reading(
                 "of_which", labels[parent].strip(), f'rows below "{labels[parent].strip()}" are its parts', "label",
-                held=held, checked=checked, why="its columns do not agree", cell=ev.label_cell(table, parent),
+                held=held, checked=checked, why=why, cell=ev.label_cell(table, parent),
             ))
             continue
         yield parent, kids, cells  # type: ignore[misc]
