@@ -372,3 +372,34 @@ def test_rounded_averages_allow_each_part_its_rounding(write_book):
     rows[0] = ["Registered deaths"]
     flagged_cells = {cell for _, cell, _ in errors(check_workbook(write_book({"S": rows}, name="b.xlsx")))}
     assert flagged_cells == {"C6", "D6", "E6"}
+
+
+def test_counts_that_happen_to_run_one_two_three_are_still_parts(write_book):
+    # only a column headed No., #, Year, Start ... is a running number; Killed 1, 2, 3, 4, 5 is a count
+    rows = [["Region", "Killed", "Wounded", "Total"], *[[r, n, 10 * n, 11 * n] for r, n in zip("ABCDE", range(1, 6), strict=True)]]
+    rows[5][3] = 99
+    assert errors(check_workbook(write_book({"S": rows}))) == {("S", "D6", "sum")}
+
+
+def test_a_percentage_of_open_figures_is_an_open_interval(write_book):
+    rows = [["Region", "Killed", "Total", "% killed"], ["A", "under 5", "over 100", 2], ["B", 20, 40, 50],
+            ["C", 30, 60, 50], ["D", 45, 90, 50], ["E", 10, 40, 25]]
+    assert errors(check_workbook(write_book({"S": rows}))) == set()  # under 5 of over 100 is under 5%
+
+
+def test_two_totals_that_read_alike_count_their_own_rows(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Region", "2023", None, None, "2024", None, None])
+    ws.append([None, "Killed", "Wounded", "Total", "Killed", "Wounded", "Total"])
+    ws.merge_cells("B1:D1")
+    ws.merge_cells("E1:G1")
+    for n in range(6):
+        ws.append([f"R{n}", 10 + n, 40 + 3 * n, 50 + 4 * n + (n == 1), 12 + n, 45 + 2 * n, 57 + 3 * n])
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    report = check_workbook(path)
+    (finding,) = [f for f in report.findings if f.severity == "error"]
+    assert finding.cell == "D4" and finding.message.endswith("the other 5 of 6 rows checked hold")

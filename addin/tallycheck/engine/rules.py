@@ -7,8 +7,11 @@ every other table's) and never decides pass or fail itself.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
+
+import numpy as np
 
 from .figures import Figure, format_number
 from .findings import Finding, Series
@@ -57,6 +60,14 @@ def inferred_relations(table: Table, reader: ev.Cells) -> list[Relation]:
     for family in (column_sums, row_totals, of_which, per_day_averages, cumulative_series, estimate_order, percentages):
         relations.extend(family(table, reader))
     return relations
+
+
+def share_bounds(part: Figure, whole: Figure) -> tuple[float, float]:
+    """100 x part / whole as an interval; open bounds on both sides ("under 5" of "over 100") give
+    an open end, never NaN (which no check could pass)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo, hi = 100 * np.float64(part.lo) / whole.hi, 100 * np.float64(part.hi) / whole.lo
+    return (-math.inf if math.isnan(lo) else float(lo), math.inf if math.isnan(hi) else float(hi))
 
 
 def relation(table: Table, **kw: object) -> Relation:
@@ -212,14 +223,15 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Relation]:
                 continue
             prev_ref, cur_ref = cell_ref(prev.index, cum.index), cell_ref(cur.index, cum.index)
             facts = {"column": cum.name, "prev": prev.date, "cur": cur.date, "before": before, "after": after}
+            # a tally that falls is flagged even when its change column states the fall: a correction
+            # to a cumulative count is what an analyst wants to see
             yield relation(
                 table, kind="never_falls", rule="cumulative_falls", cell=cur_ref, cells=(prev_ref, cur_ref),
                 found=(after.lo, after.hi), expected=(before.lo, before.hi), facts=facts,
             )
-            if change is None or (cur.date - prev.date).days != 1:  # type: ignore[operator]
-                continue
-            step = reader.figure(cur.index, change.index)
-            if step is None:
+            daily = change is not None and (cur.date - prev.date).days == 1  # type: ignore[operator]
+            step = reader.figure(cur.index, change.index) if daily else None  # type: ignore[union-attr]
+            if step is None or change is None:
                 continue
             change_ref = cell_ref(cur.index, change.index)
             yield relation(
@@ -269,7 +281,7 @@ def percentages(table: Table, reader: ev.Cells) -> Iterator[Relation]:
             refs = (cell_ref(row.index, part_col.index), *whole_refs, cell_ref(row.index, pct.index))
             yield relation(
                 table, kind="percent", rule="percent", cell=refs[-1], cells=refs,
-                found=(p.lo, p.hi), expected=(100 * part.lo / total.hi, 100 * part.hi / total.lo),
+                found=(p.lo, p.hi), expected=share_bounds(part, total),
                 tolerance=10.0 ** -p.decimals, strict=True,
                 facts={"percent": p, "part": part, "whole": total, "part_name": part_col.name, "whole_name": whole_name(whole), "reading": reading.key(table)},
             )
@@ -309,7 +321,7 @@ def _shares_of_total(table: Table, reader: ev.Cells, pct: Column, base: Column, 
         refs = (cell_ref(row.index, base.index), whole_ref, cell_ref(row.index, pct.index))
         yield relation(
             table, kind="percent", rule="percent", cell=refs[2], cells=refs,
-            found=(p.lo, p.hi), expected=(100 * part.lo / whole.hi, 100 * part.hi / whole.lo),
+            found=(p.lo, p.hi), expected=share_bounds(part, whole),
             tolerance=10.0 ** -p.decimals, strict=True,
             facts={"percent": p, "part": part, "whole": whole, "part_name": f"{base.name} ({row.label.strip()})", "whole_name": f"{total_row.label.strip()}", "reading": reading.key(table)},
         )

@@ -106,7 +106,8 @@ class Reading:
 
     def key(self, table: Table) -> str:
         """Names the reading across the relations built from it, so the check can count them."""
-        return f"{table.name}|{self.family}|{self.text}"
+        subject = getattr(self.parts[0], "index", "") if self.parts else ""  # two Totals may read alike
+        return f"{table.name}|{self.family}|{self.text}|{subject}"
 
     @property
     def unit(self) -> str:
@@ -252,14 +253,21 @@ def _best_subset(total: Figures, pool: list[Figures], natural: tuple[int, ...], 
     return members, int(held[best]), int(checked[best])
 
 
-def id_like(values: Figures) -> bool:
-    """A running number or a year column: figures, but never a component of a casualty total."""
+#: Headers of columns that number or date the rows rather than count anything.
+ID_HEADER_RE = re.compile(r"^\s*(?:no\.?|#|id|number|nr\.?|n°|№|rank|seq\w*|index|row|code)\s*$|\b(?:years?|yr|start|end|from|to|рік|год)\b", re.I)
+
+
+def id_like(values: Figures, name: str = "") -> bool:
+    """A running number or a year column (headed so: No., #, Year, Start): figures, but never a
+    component of a casualty total. Counts that happen to run 1, 2, 3 stay counts."""
+    if not ID_HEADER_RE.search(name):
+        return False
     v = values.value[values.present]
     if len(v) < 2 or not np.all(v == np.round(v)):
         return False
     steps = np.diff(v)
     running = np.all(steps == 1) or np.all(steps == -1)
-    years = np.all((v >= 1800) & (v <= 2100)) and len(np.unique(v)) == len(v)
+    years = np.all((v >= 1800) & (v <= 2100))
     return bool(running or years)
 
 

@@ -46,7 +46,7 @@ def _natural_components(table: Table, total_col: Column) -> list[Column]:
 def _numeric(table: Table, reader: ev.Cells) -> list[Column]:
     """Columns that can take part in a sum: counts and totals, not running numbers or years."""
     rows = ev.sample([r.index for r in table.rows if r.kind == "body"])  # a running number shows in any few hundred rows
-    return [c for c in table.columns_with("count", "total") if not ev.id_like(reader.columns.column(c.index, rows, "search"))]
+    return [c for c in table.columns_with("count", "total") if not ev.id_like(reader.columns.column(c.index, rows, "search"), c.name)]
 
 
 def column_sum_readings(table: Table, reader: ev.Cells) -> list[ev.Reading]:
