@@ -468,12 +468,23 @@ def _sheet_problem_streaming(data: bytes) -> str | None:
     return None
 
 
+#: How far before a value its cell's opening tag can be: attributes, a formula, an inline string.
+CELL_TAG_REACH = 1 << 16
+
+
 def _date_problem(data: bytes, date_styles: frozenset[str], plain: bool = False) -> str | None:
     """A date-formatted cell whose value no date can be made of (the reader panics on it)."""
     if not date_styles and b't="d"' not in data:
         return None
     for m in (_BIG_PLAIN_VALUE if plain and b":v>" not in data else _BIG_VALUE).finditer(data):
-        start = max(data.rfind(b"<c ", 0, m.start()), data.rfind(b":c ", 0, m.start()))
+        value_at = data.index(b">", m.start()) + 1
+        try:
+            if abs(float(data[value_at : data.find(b"<", value_at)])) <= MAX_DATE_SERIAL:
+                continue  # a number any date can be made of, whatever the cell's style: the common case
+        except ValueError:
+            pass
+        window = max(0, m.start() - CELL_TAG_REACH)  # the cell's tag is just before its value: never rescan the sheet
+        start = max(data.rfind(b"<c ", window, m.start()), data.rfind(b":c ", window, m.start()))
         head = data[start : data.find(b">", start) + 1] if start >= 0 else b""
         style = re.search(rb'\ss="([0-9]+)"', head)
         kind = re.search(rb'\st="([a-zA-Z]+)"', head)

@@ -258,6 +258,10 @@ def _row_cells(sheet: Sheet, r: int) -> dict[int, Any]:
     return {c0 + j: v for j, v in enumerate(sheet.rows[i]) if v != "" and v is not None and not (isinstance(v, str) and not v.strip())}
 
 
+def _has_numbers(cells: dict[int, Any]) -> bool:
+    return any(type(v) is float or type(v) is int for v in cells.values())
+
+
 def _blocks(sheet: Sheet) -> list[list[tuple[int, dict[int, Any]]]]:
     """Runs of consecutive non-blank rows."""
     blocks: list[list[tuple[int, dict[int, Any]]]] = []
@@ -275,7 +279,7 @@ def _blocks(sheet: Sheet) -> list[list[tuple[int, dict[int, Any]]]]:
             blocks.append(current[:-1])
             current = current[-1:]
         # rows of figures, then two header rows at once (a group over its columns): the next table
-        elif len(current) > 2 and _is_header_row(cells) and _is_header_row(_row_cells(sheet, r + 1)) and any(
+        elif len(current) > 2 and not _has_numbers(cells) and _is_header_row(cells) and _is_header_row(_row_cells(sheet, r + 1)) and any(
             figure_of(v) is not None for v in current[-1][1].values() if not isinstance(v, str) or not _is_text(v)
         ):
             blocks.append(current)
