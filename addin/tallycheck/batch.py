@@ -148,11 +148,11 @@ def _chunks(items: list[Item], jobs: int) -> list[list[Item]]:
 
 def _warm_imports() -> None:
     """Import the heavy libraries once, before forking, so workers inherit them."""
-    import pandera.pandas  # noqa: F401
     import python_calamine  # noqa: F401
 
     from .engine import checks
 
+    checks.pandera_pandas()
     checks._register()
 
 

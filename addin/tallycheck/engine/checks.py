@@ -7,10 +7,11 @@ per table. Failure cases come back as row positions, which map to relations and 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .relations import FRAME_COLUMNS, Relation
 
@@ -43,6 +44,26 @@ def _not_below(df: pd.DataFrame) -> pd.Series:
     return df["found_hi"] >= df["expected_lo"] - _slack(df)
 
 
+def pandera_pandas() -> Any:
+    """pandera's pandas API, imported without hypothesis.
+
+    When hypothesis is installed (it is, with the dev tools) pandera imports it for its data
+    synthesis strategies: 0.2 s of every start, for a feature this tool never uses. The first
+    import is made as if hypothesis were absent; ``import hypothesis`` works as usual afterwards.
+    """
+    if "pandera.pandas" not in sys.modules and "hypothesis" not in sys.modules:
+        sys.modules["hypothesis"] = None  # type: ignore[assignment]
+        try:
+            import pandera.pandas  # noqa: F401
+            import pandera.strategies.pandas_strategies  # noqa: F401  (decides there: no hypothesis)
+            from pandera import extensions  # noqa: F401
+        finally:
+            del sys.modules["hypothesis"]
+    import pandera.pandas as pa
+
+    return pa
+
+
 _registering = threading.Lock()
 
 
@@ -54,6 +75,7 @@ def _register() -> None:
 
 @cache
 def _register_once() -> None:
+    pandera_pandas()
     from pandera import extensions
 
     def sums_match(df: pd.DataFrame) -> pd.Series:
@@ -125,7 +147,7 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
 @cache
 def schema_for(kind: str) -> pa.DataFrameSchema:
     """The pandera schema that validates every relation of one kind."""
-    import pandera.pandas as pa
+    pa = pandera_pandas()
 
     _register()
     columns = {name: pa.Column(float, nullable=False) for name in FRAME_COLUMNS}
@@ -136,8 +158,8 @@ def schema_for(kind: str) -> pa.DataFrameSchema:
 def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
     """Position in ``relations`` -> names of the checks it failed (validated once per kind)."""
     import pandas as pd
-    import pandera.pandas as pa
 
+    pa = pandera_pandas()
     by_kind: dict[str, list[int]] = {}
     for i, rel in enumerate(relations):
         by_kind.setdefault(rel.kind, []).append(i)
