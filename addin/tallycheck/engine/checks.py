@@ -54,7 +54,7 @@ def pandera_pandas() -> Any:
     if "pandera.pandas" not in sys.modules and "hypothesis" not in sys.modules:
         sys.modules["hypothesis"] = None  # type: ignore[assignment]
         try:
-            import pandera.pandas  # noqa: F401
+            import pandera.pandas
             import pandera.strategies.pandas_strategies  # noqa: F401  (decides there: no hypothesis)
             from pandera import extensions  # noqa: F401
         finally:
