@@ -110,6 +110,10 @@ class Workbook:
     recalculates: bool = False  # fullCalcOnLoad: formulas' cached values are not to be trusted
 
 
+#: A cell or a range in a formula (B5, $B$5, B5:D5), not a function name or another sheet's cell.
+FORMULA_REF_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
+
+
 @lru_cache(maxsize=1 << 17)
 def cell_ref(row: int, col: int) -> str:
     """0-based (row, col) -> "B7"."""

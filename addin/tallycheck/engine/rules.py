@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Iterator
 
 import numpy as np
 
 from .figures import Figure, format_number
 from .findings import Finding, Series
-from .grid import cell_ref
+from .grid import FORMULA_REF_RE, cell_ref
 from .hypotheses import evidence as ev
 from .hypotheses.averages import per_day_readings
 from .hypotheses.evidence import rounding_of, sum_interval
@@ -24,8 +23,6 @@ from .hypotheses.series import consecutive_pairs, cumulative_pairs, daily_runs
 from .hypotheses.sums import column_sum_readings, parent_readings, summable, total_row_readings
 from .relations import Relation
 from .tables import Column, Row, Table
-
-_RANGE_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
 
 
 class Reader:
@@ -80,7 +77,7 @@ def _formula_gap(table: Table, ref: str, part_refs: list[str]) -> list[str]:
     if not formula or "!" in formula:
         return []
     covered: set[str] = set()
-    for m in _RANGE_RE.finditer(formula.upper()):
+    for m in FORMULA_REF_RE.finditer(formula.upper()):
         c1, r1, c2, r2 = m.group(1), m.group(2), m.group(3) or m.group(1), m.group(4) or m.group(2)
         from .grid import parse_ref
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..figures import Figure
-from ..grid import cell_ref
+from ..grid import FORMULA_REF_RE, cell_ref, parse_ref
 from ..tables import Column, Row, Table
 from . import evidence as ev
 
@@ -164,16 +164,6 @@ def _sparse_parts(
     return out
 
 
-_REF_RE = re.compile(r"(?<![A-Za-z!'])\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?(?![\w(])")
-
-
-def _letters(col: str) -> int:
-    n = 0
-    for ch in col:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> list[Column] | None:
     """The columns the total's own formula adds up in its row (=SUM(F2,I2:J2): F, I, J): the
     author's statement, checked in every row. Columns between the formula's last and the total that
@@ -187,11 +177,11 @@ def _formula_reading(table: Table, total_col: Column, natural: list[Column]) -> 
         if not formula or "!" in formula or not re.match(r"^\s*(?:SUM\(|[A-Z$]+\d+\s*\+)", formula.upper()):
             continue
         cols: set[int] = set()
-        for m in _REF_RE.finditer(formula.upper()):
+        for m in FORMULA_REF_RE.finditer(formula.upper()):
             r1, r2 = int(m.group(2)), int(m.group(4) or m.group(2))
             if r1 != row.index + 1 or r2 != row.index + 1:
                 return None  # a formula over other rows: not this row's sum
-            a, b = _letters(m.group(1)), _letters(m.group(3) or m.group(1))
+            a, b = parse_ref(f"{m.group(1)}1")[1], parse_ref(f"{m.group(3) or m.group(1)}1")[1]
             cols.update(range(min(a, b), max(a, b) + 1))
         parts = [by_index[c] for c in sorted(cols) if c in by_index and c != total_col.index]
         if len(parts) < 2:
