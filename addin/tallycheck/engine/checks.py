@@ -157,6 +157,7 @@ def schema_for(kind: str) -> pa.DataFrameSchema:
 
 def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
     """Position in ``relations`` -> names of the checks it failed (validated once per kind)."""
+    import numpy as np
     import pandas as pd
 
     pa = pandera_pandas()
@@ -165,7 +166,8 @@ def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
         by_kind.setdefault(rel.kind, []).append(i)
     failed: dict[int, list[str]] = {}
     for kind, positions in by_kind.items():
-        frame = pd.DataFrame([relations[i].frame_row() for i in positions], columns=list(FRAME_COLUMNS), index=positions, dtype=float)
+        values = np.array([relations[i].frame_row() for i in positions], dtype=float).reshape(-1, len(FRAME_COLUMNS))
+        frame = pd.DataFrame(values, columns=list(FRAME_COLUMNS), index=positions, copy=False)
         try:
             schema_for(kind).validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:

@@ -343,6 +343,8 @@ _BARE_CELL = re.compile(rb"<c[>/]")
 _FIRST_LETTERS = re.compile(rb'<c r="([A-Za-z]+)')
 _FIRST_ROWS = re.compile(rb'<c r="[A-Za-z]+([0-9]+)"')
 _LONG_ROW = re.compile(rb'\br="[A-Za-z]+[0-9]{7,}"')  # a row number of 7 digits or more may pass the last row
+# the same, for sheets whose cells all start <c r=": literal-led, so swept at C speed (40 MB: 0.29 -> 0.11 s)
+_LONG_PLAIN_ROW = re.compile(rb'<c r="[A-Za-z]+[0-9]{7,}"')
 # A value no date can be made of starts like this: 8 digits or more (10,000,000 days and up), or
 # a character no plain decimal has (an exponent, Infinity, NaN); ordinary figures fail at once.
 _BIG_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>[-+]?(?:[0-9]{8}|[0-9.]*+[^0-9.<+-])")
@@ -389,7 +391,8 @@ def _grid_problem(data: bytes, letters: set[bytes], numbers: Callable[[], set[by
         found = re.search(rb'\br="(' + bad + rb'[0-9]*)"', data)
         return _OUTSIDE.format((found.group(1) if found else bad).decode()[:40])
     width = max(cols) - min(cols) + 1
-    if width * EXCEL_MAX_ROWS <= MAX_SHEET_CELLS and not _LONG_ROW.search(data):
+    long_row = (_LONG_PLAIN_ROW if plain else _LONG_ROW).search(data)
+    if width * EXCEL_MAX_ROWS <= MAX_SHEET_CELLS and not long_row:
         return None  # narrow enough that even every row of the grid fits, and no row beyond it
     bound = _row_bound(data) if plain else None  # its patterns see only cells that start <c r="
     if bound is not None and bound <= EXCEL_MAX_ROWS and width * bound <= MAX_SHEET_CELLS:
@@ -472,6 +475,9 @@ def _sheet_problem_streaming(data: bytes) -> str | None:
     return None
 
 
+_STYLE_ATTR = re.compile(rb'\ss="([0-9]+)"')
+_TYPE_ATTR = re.compile(rb'\st="([a-zA-Z]+)"')
+
 #: How far before a value its cell's opening tag can be: attributes, a formula, an inline string.
 CELL_TAG_REACH = 1 << 16
 
@@ -480,6 +486,7 @@ def _date_problem(data: bytes, date_styles: frozenset[str], plain: bool = False)
     """A date-formatted cell whose value no date can be made of (the reader panics on it)."""
     if not date_styles and b't="d"' not in data:
         return None
+    prefixed = b":c " in data  # cells written with a namespace prefix (<x:c ...>): rare, searched only then
     for m in (_BIG_PLAIN_VALUE if plain and b":v>" not in data else _BIG_VALUE).finditer(data):
         value_at = data.index(b">", m.start()) + 1
         try:
@@ -488,10 +495,12 @@ def _date_problem(data: bytes, date_styles: frozenset[str], plain: bool = False)
         except ValueError:
             pass
         window = max(0, m.start() - CELL_TAG_REACH)  # the cell's tag is just before its value: never rescan the sheet
-        start = max(data.rfind(b"<c ", window, m.start()), data.rfind(b":c ", window, m.start()))
+        start = data.rfind(b"<c ", window, m.start())
+        if prefixed:
+            start = max(start, data.rfind(b":c ", window, m.start()))
         head = data[start : data.find(b">", start) + 1] if start >= 0 else b""
-        style = re.search(rb'\ss="([0-9]+)"', head)
-        kind = re.search(rb'\st="([a-zA-Z]+)"', head)
+        style = _STYLE_ATTR.search(head)
+        kind = _TYPE_ATTR.search(head)
         if kind is not None and kind.group(1) not in (b"n", b"d"):
             continue
         style_id = style.group(1).decode() if style is not None else "0"

@@ -255,7 +255,11 @@ def _row_cells(sheet: Sheet, r: int) -> dict[int, Any]:
     if i < 0 or i >= len(sheet.rows):
         return {}
     c0 = sheet.origin[1]
-    return {c0 + j: v for j, v in enumerate(sheet.rows[i]) if v != "" and v is not None and not (isinstance(v, str) and not v.strip())}
+    return {c0 + j: v for j, v in enumerate(sheet.rows[i]) if type(v) is float or _filled(v)}
+
+
+def _filled(v: Any) -> bool:
+    return v != "" and v is not None and not (isinstance(v, str) and not v.strip())
 
 
 def _has_numbers(cells: dict[int, Any]) -> bool:
@@ -375,7 +379,10 @@ def _role_of(name: str, values: list[Any]) -> tuple[Role, str]:
     name = name.replace("_", " ")  # new_positive_tests: words a program joined
     dates = numbers = parsed = texts = 0
     for v in values:  # one pass: a daily series' columns hold 100,000 values
-        if isinstance(v, str):
+        kind = type(v)
+        if kind is float:  # most cells: the reader's numbers
+            numbers += 1
+        elif kind is str or isinstance(v, str):
             if as_date(v) is not None:
                 dates += 1
             if figure_of(v) is not None:
@@ -489,7 +496,11 @@ def _year_like(value: Any) -> bool:
 
 def _numbers_the_columns(cells: dict[int, Any], label_col: int | None) -> bool:
     """A row of running numbers across the columns (Week number | 1 | 2 | 3 ...): a header, not counts."""
+    if len(cells) < 4:  # a label and fewer than three numbers
+        return False
     values = [v for c, v in sorted(cells.items()) if c != label_col and isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(values) < 3 or values[1] - values[0] != 1:
+        return False  # the common case, decided without the label
     label = str(cells.get(label_col, "")) if label_col is not None else ""
     long_enough = len(values) >= 6 or (len(values) >= 3 and NUMBERING_RE.search(label) is not None)  # 1, 2, 3 killed is no header
     return long_enough and all(float(v).is_integer() for v in values) and all(b - a == 1 for a, b in itertools.pairwise(values))

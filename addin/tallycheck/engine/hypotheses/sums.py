@@ -197,6 +197,8 @@ def _total_spans(table: Table) -> Iterator[tuple[Row, list[list[Row]]]]:
     """Each total row with the readings of the rows it may add up, the label's own reading first."""
     rows = table.rows
     totals = [i for i, r in enumerate(rows) if r.kind in ("total", "subtotal", "grand_total")]
+    if not totals:
+        return
     columns = summable(table)
     # a row with no figure at all is a section heading ("Registered deaths: 2020"), not a part
     counted = {r.index for r in rows if any(table.figure(r.index, c.index) is not None for c in columns)}
