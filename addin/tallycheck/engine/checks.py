@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .relations import FRAME_COLUMNS, Relation
+from .relations import FRAME_COLUMNS, Claim, Rows
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pandera.pandas as pa
 
@@ -155,19 +156,22 @@ def schema_for(kind: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, checks=checks, name=kind, coerce=False)
 
 
-def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
-    """Position in ``relations`` -> names of the checks it failed (validated once per kind)."""
-    import numpy as np
+def failed_checks(claims: Sequence[Claim]) -> dict[int, list[str]]:
+    """Position -> names of the checks it failed (validated once per kind).
+
+    Positions count the claims' frame rows in order: a Relation is one, a ``Rows`` block its length.
+    """
     import pandas as pd
 
     pa = pandera_pandas()
-    by_kind: dict[str, list[int]] = {}
-    for i, rel in enumerate(relations):
-        by_kind.setdefault(rel.kind, []).append(i)
+    by_kind: dict[str, list[tuple[int, Claim]]] = {}
+    at = 0
+    for claim in claims:
+        by_kind.setdefault(claim.kind, []).append((at, claim))
+        at += len(claim) if isinstance(claim, Rows) else 1
     failed: dict[int, list[str]] = {}
-    for kind, positions in by_kind.items():
-        values = np.array([relations[i].frame_row() for i in positions], dtype=float).reshape(-1, len(FRAME_COLUMNS))
-        frame = pd.DataFrame(values, columns=list(FRAME_COLUMNS), index=positions, copy=False)
+    for kind, members in by_kind.items():
+        frame = pd.DataFrame(_frame_rows(members), columns=list(FRAME_COLUMNS), index=_positions(members), copy=False)
         try:
             schema_for(kind).validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
@@ -178,6 +182,31 @@ def failed_checks(relations: Sequence[Relation]) -> dict[int, list[str]]:
                 if check not in names:
                     names.append(str(check))
     return failed
+
+
+def _frame_rows(members: list[tuple[int, Claim]]) -> np.ndarray:
+    """The members' frame rows in order, single relations gathered into one array between blocks."""
+    import numpy as np
+
+    parts: list[np.ndarray] = []
+    singles: list[tuple[float, ...]] = []
+    for _, claim in members:
+        if isinstance(claim, Rows):
+            if singles:
+                parts.append(np.array(singles, dtype=float))
+                singles = []
+            parts.append(np.asarray(claim.frame, dtype=float).reshape(-1, len(FRAME_COLUMNS)))
+        else:
+            singles.append(claim.frame_row())
+    if singles:
+        parts.append(np.array(singles, dtype=float))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _positions(members: list[tuple[int, Claim]]) -> np.ndarray:
+    import numpy as np
+
+    return np.concatenate([np.arange(at, at + (len(c) if isinstance(c, Rows) else 1)) for at, c in members])
 
 
 def severity_of(kind: str, failed: list[str]) -> str | None:

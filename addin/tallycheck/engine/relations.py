@@ -6,6 +6,7 @@ failing ones into findings. Every instance keeps its sheet and cells from the st
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,3 +38,44 @@ class Relation:
 
 
 FRAME_COLUMNS = ("found_lo", "found_hi", "expected_lo", "expected_hi", "tolerance", "strict", "round_lo", "round_hi")
+
+
+@dataclass(slots=True)
+class Rows:
+    """Many claims of one kind and rule, as the columns of their frame rows.
+
+    A daily series states hundreds of thousands of claims and almost all hold: they travel to
+    pandera as one array, and ``build`` makes the Relation, with its cells and words, only for a
+    row that fails.
+    """
+
+    kind: Kind
+    rule: str
+    frame: Any  # numpy array, one row per claim, FRAME_COLUMNS wide
+    build: Callable[[int], Relation]
+    reading: str | None = None  # names the reading, so the check can count its support
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+Claim = Relation | Rows
+
+
+def expanded(claims: Iterable[Claim]) -> list[Relation]:
+    """Every claim as a Relation (for explain, declared rules and the public API)."""
+    out: list[Relation] = []
+    for claim in claims:
+        if isinstance(claim, Rows):
+            out.extend(claim.build(i) for i in range(len(claim)))
+        else:
+            out.append(claim)
+    return out
+
+
+def rule_counts(claims: Iterable[Claim]) -> dict[str, int]:
+    """How many claims of each rule, as a table's summary lists them."""
+    counts: dict[str, int] = {}
+    for claim in claims:
+        counts[claim.rule] = counts.get(claim.rule, 0) + (len(claim) if isinstance(claim, Rows) else 1)
+    return counts

@@ -21,7 +21,7 @@ from .hypotheses.evidence import rounding_of, sum_interval
 from .hypotheses.percents import percent_readings, whole_figure, whole_name
 from .hypotheses.series import consecutive_pairs, cumulative_pairs, daily_runs
 from .hypotheses.sums import column_sum_readings, parent_readings, summable, total_row_readings
-from .relations import Relation
+from .relations import Claim, Relation, Rows
 from .tables import Column, Row, Table
 
 
@@ -51,12 +51,12 @@ class Reader:
         return self.table.figure(row, col)
 
 
-def inferred_relations(table: Table, reader: ev.Cells) -> list[Relation]:
+def inferred_relations(table: Table, reader: ev.Cells) -> list[Claim]:
     """Every relation the table's headers, labels and arithmetic imply, as the kept readings state them."""
-    relations: list[Relation] = []
+    relations: list[Claim] = []
     for family in (column_sums, row_totals, of_which, per_day_averages, cumulative_series, estimate_order, percentages):
         relations.extend(family(table, reader))
-    return relations
+    return [r for r in relations if not isinstance(r, Rows) or len(r)]
 
 
 def share_bounds(part: Figure, whole: Figure) -> tuple[float, float]:
@@ -192,11 +192,13 @@ def per_day_averages(table: Table, reader: ev.Cells) -> Iterator[Relation]:
             )
 
 
-def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Relation]:
+def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Claim]:
     """Daily tallies: dates consecutive and unique, cum[t] - cum[t-1] = change[t], never falling.
 
     Only a daily series is held to this: a table with a cumulative (or daily change) column whose
-    dates mostly step by one day. A list of events that merely has a date column is not.
+    dates mostly step by one day. A list of events that merely has a date column is not. A series
+    states two claims a day for each tally; they are built as columns (``Rows``), from the
+    table's column arrays, and a Relation is made only for a day that fails.
     """
     runs = daily_runs(table)
     date_col = next((c for c in table.columns if c.role == "date"), None)
@@ -205,7 +207,8 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Relation]:
     pairs = cumulative_pairs(table, reader)
     if not pairs:
         return
-    for prev, cur in consecutive_pairs(runs):
+    days = list(consecutive_pairs(runs))
+    for prev, cur in days:
         gap = (cur.date - prev.date).days  # type: ignore[operator]
         if gap != 1:
             refs = (cell_ref(prev.index, date_col.index), cell_ref(cur.index, date_col.index))
@@ -213,29 +216,69 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Relation]:
                 table, kind="dates", rule="dates", cell=refs[1], cells=refs, found=(gap, gap), expected=(1, 1),
                 facts={"prev": prev.date, "cur": cur.date, "rows": (prev.index + 1, cur.index + 1)},
             )
+    if not days:
+        return
+    prev_rows, cur_rows = [p.index for p, _ in days], [c.index for _, c in days]
+    one_day = np.fromiter(((c.date - p.date).days == 1 for p, c in days), dtype=bool, count=len(days))  # type: ignore[operator]
     for cum, change in pairs:
-        for prev, cur in consecutive_pairs(runs):
-            before, after = reader.figure(prev.index, cum.index), reader.figure(cur.index, cum.index)
-            if before is None or after is None:
-                continue
-            prev_ref, cur_ref = cell_ref(prev.index, cum.index), cell_ref(cur.index, cum.index)
-            facts = {"column": cum.name, "prev": prev.date, "cur": cur.date, "before": before, "after": after}
-            # a tally that falls is flagged even when its change column states the fall: a correction
-            # to a cumulative count is what an analyst wants to see
-            yield relation(
-                table, kind="never_falls", rule="cumulative_falls", cell=cur_ref, cells=(prev_ref, cur_ref),
-                found=(after.lo, after.hi), expected=(before.lo, before.hi), facts=facts,
-            )
-            daily = change is not None and (cur.date - prev.date).days == 1  # type: ignore[operator]
-            step = reader.figure(cur.index, change.index) if daily else None  # type: ignore[union-attr]
-            if step is None or change is None:
-                continue
-            change_ref = cell_ref(cur.index, change.index)
-            yield relation(
-                table, kind="cumulative", rule="cumulative", cell=cur_ref, cells=(prev_ref, change_ref, cur_ref),
-                found=(after.lo - before.hi, after.hi - before.lo), expected=(step.lo, step.hi),
-                facts={**facts, "change": step, "change_column": change.name, "reading": f"{table.name}|cumulative|{cum.index}|{change.index}"},
-            )
+        before = reader.columns.column(cum.index, prev_rows, "series: day before")
+        after = reader.columns.column(cum.index, cur_rows, "series: day")
+        both = np.flatnonzero(before.present & after.present)
+        # a tally that falls is flagged even when its change column states the fall: a correction
+        # to a cumulative count is what an analyst wants to see
+        yield Rows(
+            "never_falls", "cumulative_falls", _frame(after.lo[both], after.hi[both], before.lo[both], before.hi[both]),
+            lambda k, at=both, cum=cum, change=change: _falls(table, reader, cum, change, *days[at[k]]),
+        )
+        if change is None:
+            continue
+        step = reader.columns.column(change.index, cur_rows, "series: day")
+        kept = np.flatnonzero(before.present & after.present & one_day & step.present)
+        yield Rows(
+            "cumulative", "cumulative",
+            _frame(after.lo[kept] - before.hi[kept], after.hi[kept] - before.lo[kept], step.lo[kept], step.hi[kept]),
+            lambda k, at=kept, cum=cum, change=change: _rises(table, reader, cum, change, *days[at[k]]),
+            reading=_series_reading(table, cum, change),
+        )
+
+
+def _frame(found_lo: np.ndarray, found_hi: np.ndarray, exp_lo: np.ndarray, exp_hi: np.ndarray) -> np.ndarray:
+    """Frame rows for claims with no tolerance, not strict, found its own rounding (relations.FRAME_COLUMNS)."""
+    zeros = np.zeros(len(found_lo))
+    return np.column_stack([found_lo, found_hi, exp_lo, exp_hi, zeros, zeros, found_lo, found_hi])
+
+
+def _series_reading(table: Table, cum: Column, change: Column) -> str:
+    return f"{table.name}|cumulative|{cum.index}|{change.index}"
+
+
+def _series_facts(reader: ev.Cells, cum: Column, prev: Row, cur: Row) -> dict[str, object]:
+    return {"column": cum.name, "prev": prev.date, "cur": cur.date,
+            "before": reader.figure(prev.index, cum.index), "after": reader.figure(cur.index, cum.index)}
+
+
+def _falls(table: Table, reader: ev.Cells, cum: Column, change: Column | None, prev: Row, cur: Row) -> Relation:
+    """The day's tally against the day before's: it may not fall."""
+    facts = _series_facts(reader, cum, prev, cur)
+    before, after = facts["before"], facts["after"]
+    return relation(
+        table, kind="never_falls", rule="cumulative_falls", cell=cell_ref(cur.index, cum.index),
+        cells=(cell_ref(prev.index, cum.index), cell_ref(cur.index, cum.index)),
+        found=(after.lo, after.hi), expected=(before.lo, before.hi), facts=facts,  # type: ignore[union-attr]
+    )
+
+
+def _rises(table: Table, reader: ev.Cells, cum: Column, change: Column, prev: Row, cur: Row) -> Relation:
+    """The tally's rise from the day before against the day's stated change."""
+    facts = _series_facts(reader, cum, prev, cur)
+    before, after = facts["before"], facts["after"]
+    step = reader.figure(cur.index, change.index)
+    prev_ref, cur_ref = cell_ref(prev.index, cum.index), cell_ref(cur.index, cum.index)
+    return relation(
+        table, kind="cumulative", rule="cumulative", cell=cur_ref, cells=(prev_ref, cell_ref(cur.index, change.index), cur_ref),
+        found=(after.lo - before.hi, after.hi - before.lo), expected=(step.lo, step.hi),  # type: ignore[union-attr]
+        facts={**facts, "change": step, "change_column": change.name, "reading": _series_reading(table, cum, change)},
+    )
 
 
 def estimate_order(table: Table, reader: ev.Cells) -> Iterator[Relation]:

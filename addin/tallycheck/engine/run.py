@@ -6,6 +6,7 @@ workbook -> grid -> tables -> relations -> pandera (once per kind, for the whole
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .findings import SEVERITY_ORDER, Finding, Series
 from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook, reader_failed
-from .relations import Relation
+from .relations import Claim, Relation, Rows, expanded, rule_counts
 
 if TYPE_CHECKING:
     from ..declared.ruleset import RuleSet
@@ -100,7 +101,7 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
 
 def _gather(
     path: Path, data: bytes | None = None, rules: Path | None = None, max_size: int = DEFAULT_MAX_SIZE
-) -> tuple[Report, list[Relation], list[str]]:
+) -> tuple[Report, list[Claim], list[str]]:
     """Read one workbook and list its relations; nothing is validated yet."""
     import hashlib
 
@@ -131,7 +132,7 @@ def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
     return [s for s in book.sheets if not (is_summary_sheet(s.name, s.value(0, 0)) or declared.skips(s))]
 
 
-def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Relation], list[str]]:
+def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Claim], list[str]]:
     """Find a read workbook's tables and list their relations (a file's, or a live Excel book's).
 
     Declared rules (the workbook's Rules sheet, ``rules`` or the tallycheck.toml found beside it)
@@ -142,10 +143,10 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     from .tables import find_tables
 
     declared = declared_rules(book, rules)
-    relations: list[Relation] = []
+    relations: list[Claim] = []
     for sheet in data_sheets(book, declared):
         for table in find_tables(sheet):
-            found, direct = table_relations(table, declared)
+            found, direct = table_relations(table, declared, as_rows=True)
             if any(r.kind == "never_falls" for r in found):
                 report.series.extend(series_of(table))
             relations.extend(found)
@@ -154,7 +155,7 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
                 TableSummary(
                     sheet=sheet.name, name=table.name, title=table.title,
                     columns=tuple((c.name, c.role) for c in table.columns),
-                    relations=dict(Counter(r.rule for r in found)),
+                    relations=rule_counts(found),
                 )
             )
     found, direct = declared.finish()
@@ -190,24 +191,29 @@ def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]
     return [*others, note]
 
 
-def table_relations(table: Table, declared: RuleSet | None = None) -> tuple[list[Relation], list[Finding]]:
+def table_relations(
+    table: Table, declared: RuleSet | None = None, as_rows: bool = False
+) -> tuple[list[Relation], list[Finding]]:
     """A table's relations, inferred and declared, and the findings that need no arithmetic.
 
     The declared rules (the workbook's Rules sheet, a tallycheck.toml) say which cells hold no figure
     before inference reads them, then add what they state and apply their switches; inference never
     looks at them. A proposal no reading explains is one ``info`` note, unless a rule speaks for it.
+    ``as_rows``: many claims may stay ``Rows`` blocks (the engine's own run), not one Relation each.
     """
     from .rules import Reader, inferred_relations, unexplained
 
     if declared is not None:
         declared.prepare(table)
     reader = Reader(table)
-    relations = inferred_relations(table, reader)
+    relations: list[Claim] = inferred_relations(table, reader)
+    if not as_rows or (declared is not None and declared.entries):  # rules sift and tune relation by relation
+        relations = expanded(relations)
     if declared is not None:
-        relations, direct = declared.apply(table, reader, relations)
+        relations, direct = declared.apply(table, reader, relations)  # type: ignore[arg-type]
     else:
         direct = list(reader.uncached.values())
-    stated = {r.rule for r in relations if "declared" in r.facts}  # the analyst has said what holds there
+    stated = {r.rule for r in relations if isinstance(r, Relation) and "declared" in r.facts}  # the analyst has said what holds there
     return relations, direct + [f for f in unexplained(table) if f.rule not in stated]
 
 
@@ -266,26 +272,44 @@ def check_books(books: Sequence[Workbook], rules: Path | None = None) -> list[Re
         return _validated([_gather_book(book, Report(book.path), rules) for book in books])
 
 
-def _validated(gathered: list[tuple[Report, list[Relation], list[str]]]) -> list[Report]:
-    """Validate every gathered relation (once per kind) and attach the findings to their reports."""
+def _validated(gathered: list[tuple[Report, list[Claim], list[str]]]) -> list[Report]:
+    """Validate every gathered claim (once per kind) and attach the findings to their reports."""
+    from bisect import bisect_right
+
     from .checks import failed_checks, severity_of
     from .messages import finding_of
 
-    relations: list[Relation] = []
+    claims: list[Claim] = []
     owner: list[int] = []
     for n, (_, rels, _) in enumerate(gathered):
-        relations.extend(rels)
+        claims.extend(rels)
         owner.extend([n] * len(rels))
-    verdicts = {p: severity_of(relations[p].kind, failed) for p, failed in failed_checks(relations).items()}
-    checked: Counter[str] = Counter(r.facts["reading"] for r in relations if "reading" in r.facts)
-    broken: Counter[str] = Counter(relations[p].facts["reading"] for p, s in verdicts.items() if s and "reading" in relations[p].facts)
-    for position, severity in verdicts.items():
-        rel = relations[position]
+    starts = list(itertools.accumulate((len(c) if isinstance(c, Rows) else 1 for c in claims), initial=0))
+
+    def located(position: int) -> tuple[int, Relation]:
+        """The claim a frame position belongs to, and its Relation (built now, for a block)."""
+        n = bisect_right(starts, position) - 1
+        claim = claims[n]
+        return n, claim.build(position - starts[n]) if isinstance(claim, Rows) else claim
+
+    verdicts: dict[int, tuple[str | None, int, Relation]] = {}
+    for position, failed in failed_checks(claims).items():
+        n, rel = located(position)
+        verdicts[position] = (severity_of(rel.kind, failed), n, rel)
+    checked: Counter[str] = Counter()
+    for claim in claims:
+        if isinstance(claim, Rows):
+            if claim.reading is not None:
+                checked[claim.reading] += len(claim)
+        elif "reading" in claim.facts:
+            checked[claim.facts["reading"]] += 1
+    broken: Counter[str] = Counter(rel.facts["reading"] for s, _, rel in verdicts.values() if s and "reading" in rel.facts)
+    for severity, n, rel in verdicts.values():
         if severity is not None:
             if "reading" in rel.facts:
                 key = rel.facts["reading"]
                 rel.facts["support"] = (checked[key] - broken[key], checked[key])
-            gathered[owner[position]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
+            gathered[owner[n]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
     reports = []
     for report, _, sheets in gathered:
         report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
