@@ -45,7 +45,7 @@ def _function(source: str, name: str) -> tuple[list[tuple[str, str | None]], lis
     m = re.search(rf"^(?:Public |Private )?(Function|Sub) {name}\((.*?)\)(?: As \w+)?\n(.*?)^End \1", source, re.M | re.S)
     params = []
     for p in filter(str.strip, m.group(2).split(",")):
-        pm = re.match(r'\s*(?:Optional\s+)?(?:ByRef\s+)?(\w+)(?: As \w+)?(?:\s*=\s*"(.*)")?', p)
+        pm = re.match(r'\s*(?:Optional\s+)?(?:ByRef\s+|ByVal\s+)?(\w+)(?: As \w+)?(?:\s*=\s*"(.*)")?', p)
         params.append((pm.group(1), pm.group(2)))
     return params, m.group(3).split("\n")
 

@@ -125,7 +125,7 @@ Public Sub TallyToleranceChange(control As Object, text As String)
     TallySetConfig TOLERANCE_KEY, Trim$(text)
 End Sub
 
-Private Function TallyListWith(list As String, names As String, present As Boolean) As String
+Private Function TallyListWith(ByVal list As String, ByVal names As String, ByVal present As Boolean) As String
     ' The comma-separated list without names (comma-separated), then with them again if present.
     Dim item As Variant, out As String
     For Each item In Split(Replace(list, " ", ""), ",")
@@ -135,7 +135,7 @@ Private Function TallyListWith(list As String, names As String, present As Boole
     TallyListWith = Mid$(out, 2)
 End Function
 
-Private Sub TallySetConfig(key As String, value As String)
+Private Sub TallySetConfig(ByVal key As String, ByVal value As String)
     ' Set one key in the user's own config file (GetConfigFilePath, the only file the add-in reads:
     ' never the workbook), keeping every other line: read as GetConfigFromFile reads, written back
     ' with Write #, which gives the same "KEY","VALUE" lines.
