@@ -17,7 +17,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when used: a click starts a fresh Python
+    from ..declared.parse import Tolerance
+    from ..engine import Report
+    from .install import AddinSettings
 
 TITLE = "Tally Check"
 ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked", "next_finding",
@@ -313,7 +318,7 @@ def _counts(errors: int, warnings: int) -> str:
     return f"{e} and {w}"
 
 
-def _settings() -> tuple[Any, Any]:
+def _settings() -> tuple[AddinSettings, Tolerance | None]:
     """The ribbon's Settings from the user's config file, and their tolerance parsed.
 
     A tolerance that is not a number is a sentence saying where to fix it, not a silent default.
@@ -329,7 +334,7 @@ def _settings() -> tuple[Any, Any]:
                    "Type a number such as 5 or 1% in Tally Check > Settings > Tolerance (or leave it empty).") from None
 
 
-def _check(book: Any, sheets: list[str] | None = None) -> tuple[Any, Any]:
+def _check(book: Any, sheets: list[str] | None = None) -> tuple[Report, AddinSettings]:
     """Read and check the workbook as the Settings say: (report, settings).
 
     The same selection as the command line's --ignore (findings.selected), so a check turned off
@@ -350,7 +355,7 @@ def _check(book: Any, sheets: list[str] | None = None) -> tuple[Any, Any]:
     return report, settings
 
 
-def _settings_line(settings: Any) -> str:
+def _settings_line(settings: AddinSettings) -> str:
     """What the Settings changed, so a run's message never hides that checks were off."""
     said = []
     if settings.checks_off:
