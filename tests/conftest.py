@@ -99,3 +99,14 @@ def write_book(tmp_path: Path):
 def flagged(report) -> set[tuple[str, str, str, str]]:
     """(sheet, cell, rule, severity) of every finding: what a user sees marked."""
     return {(f.sheet, f.cell, f.rule, f.severity) for f in report.findings}
+
+
+@pytest.fixture(autouse=True)
+def _own_addin_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The add-in reads its Settings from the user's own config file: on a developer's Windows or
+    Mac that is a real file, which must not change what the tests find. Each test gets an empty one."""
+    from tallycheck.excel import install
+
+    loc = install.locations("win32", home=tmp_path_factory.mktemp("home"), env={})
+    real = install.user_settings
+    monkeypatch.setattr(install, "user_settings", lambda where=None: real(where or loc))

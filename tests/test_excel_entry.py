@@ -354,7 +354,7 @@ def test_file_marks_cleared_with_the_button(tmp_path: Path) -> None:
 
 def test_run_dispatches_by_name() -> None:
     assert set(entry.ACTIONS) == {"validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked",
-                                  "next_finding", "previous_finding", "mark_reviewed", "save_report"}
+                                  "next_finding", "previous_finding", "mark_reviewed", "save_report", "go_to_finding"}
     for action in entry.ACTIONS:
         assert callable(getattr(entry, action))
 

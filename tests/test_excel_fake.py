@@ -82,7 +82,8 @@ def test_every_xlwings_name_the_code_uses_is_implemented_by_the_fake() -> None:
     # A few xlwings names our code uses on non-xlwings objects (dicts, grids, reports) only.
     unrelated = {"name", "value", "values", "count", "items", "get", "sheet", "copy", "index", "add", "clear",
                  "delete", "row", "column", "text", "color", "rows", "path", "range", "cells", "options", "tables", "insert", "close", "flush", "table",
-                 "apps"}  # xlwings.apps, the module's list of running Excel instances (FakeApps)
+                 "apps",  # xlwings.apps, the module's list of running Excel instances (FakeApps)
+                 "notes"}  # the add-in's Settings (install.AddinSettings.notes), not xlwings' Sheet.notes
     assert needed - faked - unrelated == set()
     assert {"add_note", "note", "comment", "used_range", "status_bar", "alert", "screen_updating",
             "number_format", "merge_cells", "merge_area", "last_cell", "resize", "formula", "font",

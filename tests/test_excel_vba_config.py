@@ -8,6 +8,8 @@ There is no Excel here to run VBA, so GetConfig is run by a small translator of 
 written in (If/End If, #If, assignments, Exit Function, =/<>/And/Or/&) into Python, over a model of
 Windows: the function's text is taken from the built .xlam (olevba), so the test covers what ships.
 The same translator run on upstream's module returns the workbook's values: the test can fail.
+The ribbon's callbacks (tests/test_excel_ribbon_lists.py) are run by the same translator, which
+also knows the loops, procedure calls and file statements they use.
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ class _Exit(Exception):
 
 
 def _function(source: str, name: str) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """(parameters with defaults, body lines) of a VBA Function."""
-    source = source.replace("\r\n", "\n")
-    m = re.search(rf"^Function {name}\((.*?)\) As \w+\n(.*?)^End Function", source, re.M | re.S)
+    """(parameters with defaults, body lines) of a VBA Function or Sub; continued lines joined."""
+    source = re.sub(r" _\n\s*", " ", source.replace("\r\n", "\n"))
+    m = re.search(rf"^(?:Public |Private )?(Function|Sub) {name}\((.*?)\)(?: As \w+)?\n(.*?)^End \1", source, re.M | re.S)
     params = []
-    for p in m.group(1).split(","):
-        pm = re.match(r'\s*(?:Optional\s+)?(\w+) As \w+(?:\s*=\s*"(.*)")?', p)
+    for p in filter(str.strip, m.group(2).split(",")):
+        pm = re.match(r'\s*(?:Optional\s+)?(?:ByRef\s+|ByVal\s+)?(\w+)(?: As \w+)?(?:\s*=\s*"(.*)")?', p)
         params.append((pm.group(1), pm.group(2)))
-    return params, m.group(2).split("\n")
+    return params, m.group(3).split("\n")
 
 
 def _expr(text: str) -> str:
@@ -59,6 +61,9 @@ def _expr(text: str) -> str:
         piece = re.sub(r"(?<![=!<>])=(?!=)", "==", piece)
         piece = re.sub(r"\bAnd\b", "and", piece)
         piece = re.sub(r"\bOr\b", "or", piece)
+        piece = re.sub(r"\bNot\b", "not", piece)
+        piece = re.sub(r"\bIs Nothing\b", "is None", piece)
+        piece = re.sub(r"(\w)\$", r"\1_", piece)  # Left$ -> Left_
         out.append(piece.replace("&", "+"))
     return "".join(out)
 
@@ -74,11 +79,58 @@ def _strip_comment(line: str) -> str:
     return "".join(out).rstrip()
 
 
+_FILE_STATEMENTS = {  # VBA's file statements, as calls of the model's functions
+    r"Open (.+) For (Input|Output) As #(\w+)": r"vb_open(\3, \1, '\2')",
+    r"Input #(\w+), (.+)": r"\2 = vb_input(\1)",
+    r"Write #(\w+), (.+)": r"vb_write(\1, \2)",
+    r"Close #(\w+)": r"vb_close(\1)",
+}
+
+
+def _statement(line: str) -> str:
+    """One simple VBA statement as Python: assignment (to a variable or an array item), a file
+    statement, Exit, ReDim (arrays are dicts here), or a procedure call."""
+    for pattern, python in _FILE_STATEMENTS.items():
+        m = re.fullmatch(pattern, line)
+        if m:
+            return _file(m, python)
+    if line in ("Exit Function", "Exit Sub"):
+        return "raise _Exit()"
+    m = re.fullmatch(r"ReDim (Preserve )?(\w+)\(.*\)", line)
+    if m:
+        return "pass" if m.group(1) else f"{m.group(2)} = VBArray()"
+    target, _, value = line.removeprefix("Set ").partition(" = ")
+    if value:
+        item = re.fullmatch(r"(\w+)\((.+)\)", target)
+        if item:
+            target = f"{item.group(1)}[{_expr(item.group(2))}]"
+        assert re.fullmatch(r"\w+(\[.+\])?", target), f"unsupported VBA statement: {line}"
+        return f"{target} = {_expr(value)}"
+    name, _, args = line.partition(" ")
+    assert re.fullmatch(r"\w+(\.\w+)?", name), f"unsupported VBA statement: {line}"
+    return f"{name}({_expr(args)})"
+
+
+def _file(m: re.Match[str], python: str) -> str:
+    groups = [_expr(g) for g in m.groups()]
+    return re.sub(r"\\(\d)", lambda g: groups[int(g.group(1)) - 1], python)
+
+
+_DEFAULTS = {"String": "''", "Long": "0", "Integer": "0", "Boolean": "False"}
+
+
 def translate(body: list[str], defines: dict[str, bool]) -> str:
-    """The body as Python: #If blocks resolved with defines, VBA statements translated."""
+    """The body as Python: #If blocks resolved with defines, VBA statements translated.
+
+    An error handler (from its label on) is left out: an error in the model is a test failure.
+    """
     code, depth, keep = [], 0, [True]
     for raw in body:
         line = _strip_comment(raw).strip()
+        if re.fullmatch(r"\w+:", line):
+            break
+        if line.startswith("On Error "):
+            continue
         if line.startswith("#If "):
             cond = line[4:].removesuffix(" Then")
             value = defines[cond]
@@ -90,20 +142,39 @@ def translate(body: list[str], defines: dict[str, bool]) -> str:
         if line == "#End If":
             keep.pop()
             continue
-        if not keep[-1] or not line or line.startswith("Dim "):
+        if not keep[-1] or not line:
             continue
+        if line.startswith("Dim "):  # each variable starts as VBA starts it: "", 0, False, Empty
+            for name, array, kind in re.findall(r"(\w+)(\(\))?(?: As (\w+))?", line[4:]):
+                value = "VBArray()" if array else _DEFAULTS.get(kind, "None")
+                code.append("    " * depth + f"{name} = {value}")
+            continue
+        indent = "    " * depth
+        single = re.fullmatch(r"If (.+?) Then (.+)", line)
+        loop = re.fullmatch(r"For Each (\w+) In (.+)|For (\w+) = (.+) To (.+)|Do While (.+)", line)
         if line.startswith("If ") and line.endswith(" Then"):
-            code.append("    " * depth + f"if {_expr(line[3:-5])}:")
+            code.append(indent + f"if {_expr(line[3:-5])}:")
             depth += 1
-        elif line == "End If":
-            code.append("    " * depth + "pass")
+        elif single:
+            code.append(indent + f"if {_expr(single.group(1))}: {_statement(single.group(2))}")
+        elif line.startswith("ElseIf ") and line.endswith(" Then"):
+            code.append("    " * (depth - 1) + f"elif {_expr(line[7:-5])}:")
+        elif line == "Else":
+            code.append("    " * (depth - 1) + "else:")
+        elif loop:
+            each, of, counter, start, stop, cond = loop.groups()
+            if each:
+                code.append(indent + f"for {each} in {_expr(of)}:")
+            elif counter:
+                code.append(indent + f"for {counter} in range({_expr(start)}, ({_expr(stop)}) + 1):")
+            else:
+                code.append(indent + f"while {_expr(cond)}:")
+            depth += 1
+        elif line in ("End If", "Loop") or line.startswith("Next"):
+            code.append(indent + "pass")
             depth -= 1
-        elif line == "Exit Function":
-            code.append("    " * depth + "raise _Exit()")
         else:
-            target, _, value = line.partition(" = ")
-            assert re.fullmatch(r"\w+", target), f"unsupported VBA statement: {line}"
-            code.append("    " * depth + f"{target} = {_expr(value)}")
+            code.append(indent + _statement(line))
     return "\n".join(code)
 
 

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ..engine.relations import Relation
 
 FUNCTIONS = ("days", "previous", "sum", "abs", "min", "max")
 CMP_OPS = {"=": "=", "==": "=", "<=": "<=", ">=": ">=", "<": "<", ">": ">", "≤": "<=", "≥": ">="}
@@ -148,6 +151,10 @@ class Tolerance:
     def amount(self, lo: float, hi: float) -> float:
         scale = max((abs(v) for v in (lo, hi) if v not in (float("inf"), float("-inf"))), default=0.0)
         return max(self.absolute, self.percent / 100 * scale)
+
+    def widen(self, rel: Relation) -> None:
+        """Let the relation be off by this much (never less than it already allows)."""
+        rel.tolerance = max(rel.tolerance, self.amount(*rel.expected))
 
     def __str__(self) -> str:
         return f"{_num(self.percent)}%" if self.percent else _num(self.absolute)

@@ -211,7 +211,7 @@ class RuleSet:
                     if rule_name(rel) not in names:
                         continue
                     if rule.kind == "tolerance" and rule.amount is not None and "declared_tolerance" not in rel.facts:
-                        rel.tolerance = max(rel.tolerance, rule.amount.amount(*rel.expected))
+                        rule.amount.widen(rel)
                         count += 1
                     elif rule.kind == "severity" and "severity" not in rel.facts:
                         rel.facts["severity"] = rule.severity
@@ -265,7 +265,7 @@ class RuleSet:
         if entry.severity:
             rel.facts["severity"] = entry.severity
         if entry.tolerance is not None:
-            rel.tolerance = max(rel.tolerance, entry.tolerance.amount(*rel.expected))
+            entry.tolerance.widen(rel)
             rel.facts["declared_tolerance"] = str(entry.tolerance)
 
     def _note(self, table: Table, entry: Entry, kind: str, count: int) -> None:

@@ -19,6 +19,7 @@ from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, r
 from .relations import Claim, Relation, Rows, expanded, rule_counts
 
 if TYPE_CHECKING:
+    from ..declared.parse import Tolerance
     from ..declared.ruleset import RuleSet
     from .tables import Table
 
@@ -266,10 +267,19 @@ def check_workbooks(
         return _validated([_gather(Path(p), d, rules, max_size) for p, d in zip(paths, datas, strict=True)])
 
 
-def check_books(books: Sequence[Workbook], rules: Path | None = None) -> list[Report]:
-    """Check workbooks already read into grids (e.g. a live Excel book read through xlwings)."""
+def check_books(books: Sequence[Workbook], rules: Path | None = None, tolerance: Tolerance | None = None) -> list[Report]:
+    """Check workbooks already read into grids (e.g. a live Excel book read through xlwings).
+
+    ``tolerance``: how far off any figure may be before it is reported (the Excel add-in's setting),
+    on top of what each relation allows already.
+    """
     with _few_collections:
-        return _validated([_gather_book(book, Report(book.path), rules) for book in books])
+        gathered = [_gather_book(book, Report(book.path), rules) for book in books]
+        if tolerance is not None:
+            for _, relations, _ in gathered:
+                for rel in relations:
+                    tolerance.widen(rel)
+        return _validated(gathered)
 
 
 def _validated(gathered: list[tuple[Report, list[Claim], list[str]]]) -> list[Report]:

@@ -17,11 +17,16 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when used: a click starts a fresh Python
+    from ..declared.parse import Tolerance
+    from ..engine import Report
+    from .install import AddinSettings
 
 TITLE = "Tally Check"
 ACTIONS = ("validate_workbook", "validate_sheet", "clear_marks", "show_summary", "show_checked", "next_finding",
-           "previous_finding", "mark_reviewed", "save_report")
+           "previous_finding", "mark_reviewed", "save_report", "go_to_finding")
 _MAX_MESSAGE = 1000  # a message box shows about this much before it gets unwieldy
 
 
@@ -37,12 +42,12 @@ def run(action: str) -> bool:
     error box, on Windows and on a Mac. Under xlwings' UDF server (no process to exit) it is raised.
     """
     try:
-        action, _, argument = action.partition(":")  # "save_report:<hex of the path>"
+        action, _, argument = action.partition(":")  # "save_report:<hex of the path>", "go_to_finding:<hex>"
         if action not in ACTIONS:
             raise Stop(f"Unknown Tally Check action {action!r}: the add-in and tallycheck do not match; "
                        "run 'tallycheck addin install' again.")
         if argument:
-            result = globals()[action](path=bytes.fromhex(argument).decode("utf-16-be"))
+            result = globals()[action](None, bytes.fromhex(argument).decode("utf-16-be"))
         else:
             result = globals()[action]()
     except BaseException as exc:  # a bug in the plumbing itself: still a sentence, never silence
@@ -110,6 +115,11 @@ def mark_reviewed(book: Any = None) -> dict[str, Any]:
 def save_report(book: Any = None, path: str | None = None) -> dict[str, Any]:
     """Check the workbook and write the command line's report (.html, or .xlsx) at path; marks nothing."""
     return _guarded("save the report", book, lambda b: _save_report(b, path))
+
+
+def go_to_finding(book: Any = None, where: str | None = None) -> dict[str, Any]:
+    """Select the cell ("Sheet!A1") picked in the ribbon's Findings list, on its sheet."""
+    return _guarded("go to the finding", book, lambda b: _go_to(b, where or ""))
 
 
 # -- plumbing --------------------------------------------------------------------------------------
@@ -308,15 +318,59 @@ def _counts(errors: int, warnings: int) -> str:
     return f"{e} and {w}"
 
 
-def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
+def _settings() -> tuple[AddinSettings, Tolerance | None]:
+    """The ribbon's Settings from the user's config file, and their tolerance parsed.
+
+    A tolerance that is not a number is a sentence saying where to fix it, not a silent default.
+    """
+    from ..declared.parse import RuleSyntaxError, parse_tolerance
+    from .install import user_settings
+
+    settings = user_settings()
+    try:
+        return settings, parse_tolerance(settings.tolerance)
+    except RuleSyntaxError as exc:
+        raise Stop(f"Tally Check's Settings have a tolerance it cannot use: {exc}.\n\n"
+                   "Type a number such as 5 or 1% in Tally Check > Settings > Tolerance (or leave it empty).") from None
+
+
+def _check(book: Any, sheets: list[str] | None = None) -> tuple[Report, AddinSettings]:
+    """Read and check the workbook as the Settings say: (report, settings).
+
+    The same selection as the command line's --ignore (findings.selected), so a check turned off
+    is neither counted, marked nor listed.
+    """
+    from ..declared.ruleset import _expand
     from ..engine import check_books
+    from ..engine.findings import selected
     from .book import read_book
+
+    settings, tolerance = _settings()
+    _status(book, f"Tally Check: reading {book.name}…")
+    grid = read_book(book, sheets)
+    _status(book, f"Tally Check: checking {book.name}…")
+    report = check_books([grid], tolerance=tolerance)[0]
+    if settings.checks_off:
+        report.findings = selected(report.findings, ignore=tuple(_expand(settings.checks_off)))
+    return report, settings
+
+
+def _settings_line(settings: AddinSettings) -> str:
+    """What the Settings changed, so a run's message never hides that checks were off."""
+    said = []
+    if settings.checks_off:
+        said.append("checks off: " + ", ".join(settings.checks_off))
+    if settings.tolerance:
+        said.append(f"tolerance {settings.tolerance}")
+    if not settings.notes:
+        said.append("no notes")
+    return f"Settings: {'; '.join(said)} (Tally Check > Settings)." if said else ""
+
+
+def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
     from .target import XlwingsTarget
 
-    _status(book, f"Tally Check: reading {book.name}…")
-    grid = read_book(book, [only_sheet] if only_sheet else None)
-    _status(book, f"Tally Check: checking {book.name}…")
-    report = check_books([grid])[0]
+    report, settings = _check(book, [only_sheet] if only_sheet else None)
     scope = f"sheet {only_sheet!r}" if only_sheet else book.name
     if not report.tables:
         raise Stop(
@@ -348,7 +402,7 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
             "Unprotect it (Review > Unprotect Sheet / Protect Workbook) and click again."
         )
     _status(book, f"Tally Check: marking {len(to_mark)} finding(s) in {book.name}…")
-    result = _mark(book, target, previous, to_mark)
+    result = _mark(book, target, previous, to_mark, settings.notes)
     tables = len(report.tables)
     lines = [
         f"{_counts(report.errors, report.warnings)} in {tables} table{'s' if tables != 1 else ''} "
@@ -357,7 +411,7 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
     if result.cells:
         lines.append(
             f"Marked {result.cells} cell{'s' if result.cells != 1 else ''} (red: error, amber: "
-            f"warning; hover for the note). Every finding is listed on the sheet "
+            f"warning{'; hover for the note' if settings.notes else ''}). Every finding is listed on the sheet "
             f"'{result.summary_sheet}'."
         )
     else:
@@ -374,6 +428,8 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
             lines.append("Only this sheet was checked; the earlier marks (made by the command line) were replaced.")
         else:
             lines.append("Only this sheet was checked; the other sheets keep their marks.")
+    if _settings_line(settings):
+        lines.append(_settings_line(settings))
     return {
         "message": "\n\n".join(lines), "errors": report.errors, "warnings": report.warnings,
         "tables": tables, "cells": result.cells, "cleared": result.cleared,
@@ -382,7 +438,7 @@ def _validate(book: Any, only_sheet: str | None) -> dict[str, Any]:
     }
 
 
-def _mark(book: Any, target: Any, previous: Any, findings: list[Any]) -> Any:
+def _mark(book: Any, target: Any, previous: Any, findings: list[Any], notes: bool) -> Any:
     """Mark these findings in place of the previous run's, rolling back if it fails part-way."""
     from datetime import UTC, datetime
 
@@ -391,7 +447,7 @@ def _mark(book: Any, target: Any, previous: Any, findings: list[Any]) -> Any:
     target.findings = findings
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        return apply_marks(target, findings, version=_version(), when=when, workbook=book.name)
+        return apply_marks(target, findings, version=_version(), when=when, workbook=book.name, notes=notes)
     except Exception:
         target.roll_back(previous)  # never leave marks that Clear marks cannot remove
         raise
@@ -425,7 +481,7 @@ def _mark_reviewed(book: Any) -> dict[str, Any]:
         who = "unknown"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     target.reviews = stored_reviews(previous) + [review(f, who, when) for f in hits]
-    _mark(book, target, previous, [f for f in found if f not in hits])
+    _mark(book, target, previous, [f for f in found if f not in hits], _settings()[0].notes)
     n = len(hits)
     return {
         "message": f"{where_sheet}!{where_cell}: {n} finding{'s' if n != 1 else ''} marked as reviewed by {who}. "
@@ -520,20 +576,38 @@ def _step(book: Any, direction: int) -> dict[str, Any]:
     later = [i for i, (key, _) in enumerate(cells) if (key > here if direction > 0 else key < here)]
     index = (later[0] if later else 0) if direction > 0 else (later[-1] if later else len(cells) - 1)
     _, cell = cells[index]
-    sheet = book.sheets[cell.sheet]
-    sheet.activate()
-    sheet.range(cell.cell).select()
-    where = f"{cell.sheet}!{cell.cell}"
+    where = _select(book, cell.sheet, cell.cell)
     return {"cell": where, "index": index + 1, "of": len(cells),
             "status": f"Tally Check: finding {index + 1} of {len(cells)}, {where} ({cell.severity})"}
+
+
+def _select(book: Any, sheet_name: str, cell: str) -> str:
+    """Activate the sheet and select the cell; 'Sheet!A1' for the status bar."""
+    sheet = book.sheets[sheet_name]
+    sheet.activate()
+    sheet.range(cell).select()
+    return f"{sheet_name}!{cell}"
+
+
+def _go_to(book: Any, where: str) -> dict[str, Any]:
+    from ..marks.refs import normalize_a1
+
+    sheet_name, _, cell = where.rpartition("!")  # a sheet's name may hold "!", a cell's never
+    if sheet_name not in {s.name for s in book.sheets}:
+        raise Stop(f"{where} is not in {book.name} any more (a sheet renamed or deleted?): click 'Validate "
+                   "workbook' to refresh the Findings list.")
+    try:
+        cell = normalize_a1(cell)
+    except ValueError:
+        raise Stop(f"{where!r} is not a cell: click 'Validate workbook' to refresh the Findings list.") from None
+    where = _select(book, sheet_name, cell)
+    return {"cell": where, "status": f"Tally Check: {where}"}
 
 
 def _save_report(book: Any, path: str | None) -> dict[str, Any]:
     from pathlib import Path
 
-    from ..engine import check_books
     from ..run_report import write_report
-    from .book import read_book
 
     if not path:
         raise Stop("Click 'Save report…' on the Tally Check ribbon and choose where to save it.")
@@ -541,7 +615,7 @@ def _save_report(book: Any, path: str | None) -> dict[str, Any]:
     if target.suffix.lower() not in (".html", ".xlsx"):
         target = target.with_name(target.name + ".html")
     started = time.perf_counter()
-    report = check_books([read_book(book)])[0]
+    report, _ = _check(book)
     try:
         write_report(target, [report], elapsed=time.perf_counter() - started)
     except OSError as exc:

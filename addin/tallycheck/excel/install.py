@@ -123,6 +123,35 @@ def read_config(path: Path, encoding: str = "utf-8") -> dict[str, str]:
     return out
 
 
+#: The keys the ribbon's Settings write to the user's config file (TallyCheck.bas TallySetConfig).
+CHECKS_OFF_KEY = "TALLYCHECK CHECKS OFF"  # rule names, comma-separated
+TOLERANCE_KEY = "TALLYCHECK TOLERANCE"  # 5 or 1%; blank: none
+NOTES_KEY = "TALLYCHECK NOTES"  # "False": no notes
+
+
+@dataclass(frozen=True)
+class AddinSettings:
+    """What the ribbon's Settings chose: checks off, a tolerance, notes or not."""
+
+    checks_off: tuple[str, ...] = ()
+    tolerance: str = ""
+    notes: bool = True
+
+
+def user_settings(loc: Locations | None = None) -> AddinSettings:
+    """The Settings in the user's own config file, never the workbook's (see the module docstring).
+
+    No desktop Excel here (Linux): the defaults.
+    """
+    try:
+        loc = loc or locations()
+    except Unsupported:
+        return AddinSettings()
+    values = {k.upper(): v.strip() for k, v in read_config(loc.config, loc.encoding).items()}
+    off = tuple(name.strip() for name in values.get(CHECKS_OFF_KEY, "").split(",") if name.strip())
+    return AddinSettings(off, values.get(TOLERANCE_KEY, ""), values.get(NOTES_KEY, "True").lower() != "false")
+
+
 def write_config(path: Path, values: dict[str, str], encoding: str = "utf-8") -> None:
     """Write the settings in the encoding the add-in reads; Unsupported if a value cannot be."""
     text = "".join(f'"{k}","{v}"\n' for k, v in values.items())

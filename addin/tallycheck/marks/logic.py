@@ -22,9 +22,12 @@ class MarkResult:
 
 
 def apply_marks(
-    target: MarkTarget, findings: Sequence[Finding], *, version: str, when: str, workbook: str
+    target: MarkTarget, findings: Sequence[Finding], *, version: str, when: str, workbook: str, notes: bool = True
 ) -> MarkResult:
     """Replace any previous marks by marks for these findings (none: just clear).
+
+    ``notes=False`` (the add-in's Settings): fills and the summary sheet only, for auditors who
+    keep notes for their own remarks; the record says so, and clearing leaves notes alone.
 
     Findings on the previous run's summary sheet (a checker reading every sheet may see its
     figures as a table) are ignored: that sheet is about to be replaced. So are findings about
@@ -45,7 +48,7 @@ def apply_marks(
     skipped = []
     for m in marks:
         fill = target.paint(keys[m.sheet], m.cell, m.fill)
-        note = target.add_note(keys[m.sheet], m.cell, note_blocks(m, version))
+        note = target.add_note(keys[m.sheet], m.cell, note_blocks(m, version)) if notes else {"mode": "off"}
         if note.get("mode") == "skipped":
             skipped.append(f"{m.sheet}!{m.cell}")
         record.cells.append(CellRecord(m.sheet, keys[m.sheet], m.cell, m.severity, fill, note))

@@ -24,6 +24,166 @@ Public Sub TallyRibbon(control As Object)
     End If
 End Sub
 
+' ---- The ribbon's Findings list and Settings (customUI14.xml). Each callback's signature is the one
+' ---- Office passes for its control; control is an IRibbonControl, declared As Object as above.
+' The summary sheet a run writes (tallycheck.excel.target): its findings start on row 6, below the
+' headers Sheet, Cell, Rule, Severity, ..., Message, and end at the first empty row.
+Private Const SUMMARY_FIRST_ROW As Long = 6
+Private Const SUMMARY_MESSAGE_COLUMN As Long = 10
+Private Const MAX_LISTED As Long = 1000  ' as many items as a ribbon gallery shows
+' The Settings' keys in the user's config file (tallycheck.excel.install reads them).
+Private Const CHECKS_OFF_KEY As String = "TALLYCHECK CHECKS OFF"
+Private Const TOLERANCE_KEY As String = "TALLYCHECK TOLERANCE"
+Private Const NOTES_KEY As String = "TALLYCHECK NOTES"
+
+Private TallyUI As Object  ' the ribbon (IRibbonUI), to refresh the Findings list after a run
+Private TallyListed As Variant  ' the rows the Findings list shows, read from the summary sheet
+
+Public Sub TallyRibbonLoaded(ribbon As Object)
+    Set TallyUI = ribbon
+End Sub
+
+Private Sub TallyRefresh()
+    ' Have the ribbon ask again for the Findings list (it also asks each time the list opens).
+    If Not TallyUI Is Nothing Then TallyUI.InvalidateControl "tallyFindings"
+End Sub
+
+Private Function TallySummarySheet() As Object
+    ' The active workbook's summary sheet: named tallycheck..., its A1 the title "tallycheck: ..."
+    ' (tallycheck.marks.plan.is_summary_sheet), or Nothing.
+    Dim sht As Object, title As Variant
+    If ActiveWorkbook Is Nothing Then Exit Function
+    For Each sht In ActiveWorkbook.Worksheets
+        title = sht.Range("A1").Value
+        If LCase$(Left$(sht.Name, 10)) = "tallycheck" And VarType(title) = vbString Then
+            If Left$(title, 12) = "tallycheck: " Then
+                Set TallySummarySheet = sht
+                Exit Function
+            End If
+        End If
+    Next sht
+End Function
+
+Public Sub TallyFindingsCount(control As Object, ByRef count)
+    ' The summary sheet's findings, read in one call: the list shows the last run's, or none.
+    Dim sht As Object, rows As Long
+    TallyListed = Empty
+    count = 0
+    Set sht = TallySummarySheet()
+    If sht Is Nothing Then Exit Sub
+    If Len(CStr(sht.Cells(SUMMARY_FIRST_ROW, 1).Value)) = 0 Then Exit Sub
+    rows = 1
+    If Len(CStr(sht.Cells(SUMMARY_FIRST_ROW + 1, 1).Value)) > 0 Then
+        rows = sht.Cells(SUMMARY_FIRST_ROW, 1).End(xlDown).Row - SUMMARY_FIRST_ROW + 1
+    End If
+    If rows > MAX_LISTED Then rows = MAX_LISTED
+    TallyListed = sht.Cells(SUMMARY_FIRST_ROW, 1).Resize(rows, SUMMARY_MESSAGE_COLUMN).Value
+    count = rows
+End Sub
+
+Public Sub TallyFindingsLabel(control As Object, index As Integer, ByRef label)
+    ' "Sheet!E7  error  sum: Total 1,049 should be ..." (the message cut to fit the list).
+    If IsEmpty(TallyListed) Then Exit Sub
+    label = TallyListed(index + 1, 1) & "!" & TallyListed(index + 1, 2) & "  " & TallyListed(index + 1, 4) & _
+            "  " & TallyListed(index + 1, 3) & ": " & Left$(CStr(TallyListed(index + 1, SUMMARY_MESSAGE_COLUMN)), 90)
+End Sub
+
+Public Sub TallyFindingsTip(control As Object, index As Integer, ByRef tip)
+    If IsEmpty(TallyListed) Then Exit Sub
+    tip = Left$(CStr(TallyListed(index + 1, SUMMARY_MESSAGE_COLUMN)), 1024)
+End Sub
+
+Public Sub TallyFindingsPick(control As Object, id As String, index As Integer)
+    ' Go to the picked finding's cell: Python activates its sheet and selects it (entry.go_to_finding).
+    If IsEmpty(TallyListed) Then Exit Sub
+    TallyRun "go_to_finding:" & TallyHex(TallyListed(index + 1, 1) & "!" & TallyListed(index + 1, 2))
+End Sub
+
+Public Sub TallySettingPressed(control As Object, ByRef pressed)
+    ' A check's box is ticked unless its rules are in CHECKS OFF; Notes unless NOTES is False.
+    If control.Tag = "notes" Then
+        pressed = LCase$(GetConfig(NOTES_KEY, "True")) <> "false"
+    Else
+        pressed = InStr("," & Replace(GetConfig(CHECKS_OFF_KEY, ""), " ", "") & ",", "," & Split(control.Tag, ",")(0) & ",") = 0
+    End If
+End Sub
+
+Public Sub TallySettingToggle(control As Object, pressed As Boolean)
+    If control.Tag = "notes" Then
+        TallySetConfig NOTES_KEY, IIf(pressed, "True", "False")
+    Else
+        TallySetConfig CHECKS_OFF_KEY, TallyListWith(GetConfig(CHECKS_OFF_KEY, ""), control.Tag, Not pressed)
+    End If
+End Sub
+
+Public Sub TallyToleranceText(control As Object, ByRef text)
+    text = GetConfig(TOLERANCE_KEY, "")
+End Sub
+
+Public Sub TallyToleranceChange(control As Object, text As String)
+    ' Checked by Python at the next run (5, 1%, or empty); a wrong one is then a sentence.
+    TallySetConfig TOLERANCE_KEY, Trim$(text)
+End Sub
+
+Private Function TallyListWith(ByVal list As String, ByVal names As String, ByVal present As Boolean) As String
+    ' The comma-separated list without names (comma-separated), then with them again if present.
+    Dim item As Variant, out As String
+    For Each item In Split(Replace(list, " ", ""), ",")
+        If Len(item) > 0 And InStr("," & names & ",", "," & item & ",") = 0 Then out = out & "," & item
+    Next item
+    If present Then out = out & "," & names
+    TallyListWith = Mid$(out, 2)
+End Function
+
+Private Sub TallySetConfig(ByVal key As String, ByVal value As String)
+    ' Set one key in the user's own config file (GetConfigFilePath, the only file the add-in reads:
+    ' never the workbook), keeping every other line: read as GetConfigFromFile reads, written back
+    ' with Write #, which gives the same "KEY","VALUE" lines.
+    Dim path As String, f As Integer, n As Long, i As Long, found As Boolean
+    Dim keys() As String, values() As String, k As String, v As String
+    On Error GoTo failed
+    path = GetConfigFilePath()
+    ReDim keys(0)
+    ReDim values(0)
+    If FileExists(path) Then
+        f = FreeFile
+        Open path For Input As #f
+        Do While Not EOF(f)
+            Input #f, k, v
+            n = n + 1
+            ReDim Preserve keys(n)
+            ReDim Preserve values(n)
+            keys(n) = k
+            values(n) = v
+            If LCase$(k) = LCase$(key) Then
+                values(n) = value
+                found = True
+            End If
+        Loop
+        Close #f
+    Else
+        #If Not Mac Then
+            If Dir(Left$(path, InStrRev(path, "\") - 1), vbDirectory) = "" Then MkDir Left$(path, InStrRev(path, "\") - 1)
+        #End If
+    End If
+    If Not found Then
+        n = n + 1
+        ReDim Preserve keys(n)
+        ReDim Preserve values(n)
+        keys(n) = key
+        values(n) = value
+    End If
+    f = FreeFile
+    Open path For Output As #f
+    For i = 1 To n
+        Write #f, keys(i), values(i)
+    Next i
+    Close #f
+    Exit Sub
+failed:
+    MsgBox "Tally Check could not save the setting to " & path & ": " & Err.Description, vbExclamation, TITLE
+End Sub
+
 ' ---- Button macros (the template's buttons; also in Alt+F8 / Developer > Macros).
 Public Sub TallyValidateWorkbook()
     TallyRun "validate_workbook"
@@ -147,6 +307,7 @@ Public Sub TallyRun(action As String)
         ' On Windows RunPython waits for Python; on a Mac it returns at once and Python resets it.
         Application.StatusBar = False
     #End If
+    TallyRefresh
 End Sub
 
 Private Function TallyInterpreter() As String
