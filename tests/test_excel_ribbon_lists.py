@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import os
 import re
 import sys
 from pathlib import Path
@@ -283,38 +282,6 @@ def test_the_checks_menu_names_real_rules_and_settings_read_only_the_users_file(
     assert "ActiveWorkbook" not in "".join(_function(SOURCE, "TallySetConfig")[1])
 
 
-@pytest.mark.skipif(not os.environ.get("TALLYCHECK_CUSTOMUI_XSD"), reason="set TALLYCHECK_CUSTOMUI_XSD to "
-                    "Microsoft's customui14.xsd (Office RibbonX Editor ships it) to validate the ribbon against it")
-def test_ribbon_is_valid_against_the_customui_2009_schema() -> None:
-    schema = _customui_schema(Path(os.environ["TALLYCHECK_CUSTOMUI_XSD"]))
-    assert schema.validate(etree.ElementTree(RIBBON)), schema.error_log
-
-
-def _customui_schema(path: Path) -> etree.XMLSchema:
-    """Microsoft's schema, less the attributes it declares twice (libxml2 refuses them, Office does not)."""
-    xs = "{http://www.w3.org/2001/XMLSchema}"
-    doc = etree.parse(str(path))
-    groups = {g.get("name"): g for g in doc.getroot().iter(f"{xs}attributeGroup") if g.get("name")}
-
-    def names(group: Any) -> set[str]:
-        out = {a.get("name") for a in group if a.tag == f"{xs}attribute"}
-        return out.union(*(names(groups[r.get("ref")]) for r in group if r.tag == f"{xs}attributeGroup"))
-
-    for _ in range(200):
-        try:
-            return etree.XMLSchema(doc)
-        except etree.XMLSchemaParseError as exc:
-            m = re.search(r"complex type '(\w+)': Duplicate attribute use '(\w+)'", str(exc))
-            if m is None:
-                raise
-            ct = next(c for c in doc.getroot().iter(f"{xs}complexType") if c.get("name") == m.group(1))
-            refs = [r for r in ct.iter(f"{xs}attributeGroup") if r.get("ref") and m.group(2) in names(groups[r.get("ref")])]
-            twice = refs or [a for a in ct.iter(f"{xs}attribute") if a.get("name") == m.group(2)][-1:]
-            twice[0].getparent().remove(twice[0])
-    raise AssertionError("the schema keeps declaring attributes twice")
-
-
-# -- the Findings list ------------------------------------------------------------------------------
 def test_the_findings_list_lists_the_marked_cells_and_a_pick_goes_to_its_cell(monkeypatch, tmp_path) -> None:
     book, vba = opened("estimates-and-shares.xlsx", monkeypatch, tmp_path)
     assert vba.listed() == []  # no run yet: an empty list, no error

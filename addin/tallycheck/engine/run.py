@@ -275,10 +275,11 @@ def check_books(books: Sequence[Workbook], rules: Path | None = None, tolerance:
     """
     with _few_collections:
         gathered = [_gather_book(book, Report(book.path), rules) for book in books]
-        if tolerance is not None:
+        if tolerance is not None:  # widened relation by relation: blocks of claims become relations first
             for _, relations, _ in gathered:
+                relations[:] = expanded(relations)
                 for rel in relations:
-                    tolerance.widen(rel)
+                    tolerance.widen(rel)  # type: ignore[arg-type]
         return _validated(gathered)
 
 
