@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .findings import SEVERITY_ORDER, Finding, Series
 from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook, reader_failed
@@ -102,7 +102,7 @@ def _sheet_order(report_sheets: list[str], finding: Finding) -> tuple[int, int, 
 
 def _gather(
     path: Path, data: bytes | None = None, rules: Path | None = None, max_size: int = DEFAULT_MAX_SIZE
-) -> tuple[Report, list[Claim], list[str]]:
+) -> Gathered:
     """Read one workbook and list its relations; nothing is validated yet."""
     import hashlib
 
@@ -123,7 +123,7 @@ def _gather(
     report.findings.clear()
     report.tables.clear()
     report.series.clear()
-    return report, [], []
+    return Gathered(report, [], [], [])
 
 
 def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
@@ -133,23 +133,32 @@ def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
     return [s for s in book.sheets if not (is_summary_sheet(s.name, s.value(0, 0)) or declared.skips(s))]
 
 
-def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> tuple[Report, list[Claim], list[str]]:
+class Gathered(NamedTuple):
+    """One workbook read, its claims listed; the series tables wait to be drawn until a day fails."""
+
+    report: Report
+    claims: list[Claim]
+    sheets: list[str]
+    series_tables: list[Table]
+
+
+def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> Gathered:
     """Find a read workbook's tables and list their relations (a file's, or a live Excel book's).
 
     Declared rules (the workbook's Rules sheet, ``rules`` or the tallycheck.toml found beside it)
     join the inferred relations table by table; ``finish`` adds cell relations and rule errors.
     """
     from ..declared import declared_rules
-    from .rules import series_of
     from .tables import find_tables
 
     declared = declared_rules(book, rules)
     relations: list[Claim] = []
+    series_tables: list[Table] = []
     for sheet in data_sheets(book, declared):
         for table in find_tables(sheet):
             found, direct = table_relations(table, declared, as_rows=True)
             if any(r.kind == "never_falls" for r in found):
-                report.series.extend(series_of(table))
+                series_tables.append(table)
             relations.extend(found)
             report.findings.extend(direct)
             report.tables.append(
@@ -163,7 +172,7 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> t
     relations.extend(found)
     report.findings.extend(direct)
     report.findings[:] = _uncalculated_once(report.findings, book)
-    return report, relations, [s.name for s in book.sheets]
+    return Gathered(report, relations, [s.name for s in book.sheets], series_tables)
 
 
 def _uncalculated_once(findings: list[Finding], book: Workbook) -> list[Finding]:
@@ -276,14 +285,14 @@ def check_books(books: Sequence[Workbook], rules: Path | None = None, tolerance:
     with _few_collections:
         gathered = [_gather_book(book, Report(book.path), rules) for book in books]
         if tolerance is not None:  # widened relation by relation: blocks of claims become relations first
-            for _, relations, _ in gathered:
+            for _, relations, _, _ in gathered:
                 relations[:] = expanded(relations)
                 for rel in relations:
                     tolerance.widen(rel)  # type: ignore[arg-type]
         return _validated(gathered)
 
 
-def _validated(gathered: list[tuple[Report, list[Claim], list[str]]]) -> list[Report]:
+def _validated(gathered: list[Gathered]) -> list[Report]:
     """Validate every gathered claim (once per kind) and attach the findings to their reports."""
     from bisect import bisect_right
 
@@ -292,7 +301,7 @@ def _validated(gathered: list[tuple[Report, list[Claim], list[str]]]) -> list[Re
 
     claims: list[Claim] = []
     owner: list[int] = []
-    for n, (_, rels, _) in enumerate(gathered):
+    for n, (_, rels, _, _) in enumerate(gathered):
         claims.extend(rels)
         owner.extend([n] * len(rels))
     starts = list(itertools.accumulate((len(c) if isinstance(c, Rows) else 1 for c in claims), initial=0))
@@ -322,19 +331,22 @@ def _validated(gathered: list[tuple[Report, list[Claim], list[str]]]) -> list[Re
                 rel.facts["support"] = (checked[key] - broken[key], checked[key])
             gathered[owner[n]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
     reports = []
-    for report, _, sheets in gathered:
+    for report, _, sheets, series_tables in gathered:
         report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
-        report.series = _flagged_series(report)
+        report.series = _flagged_series(report, series_tables)
         reports.append(report)
     return reports
 
 
-def _flagged_series(report: Report) -> list[Series]:
-    """Only the series with discrepant days, each knowing which days those are."""
+def _flagged_series(report: Report, tables: list[Table]) -> list[Series]:
+    """Only the series with discrepant days, each knowing which days those are (drawn only then)."""
     from dataclasses import replace
 
+    from .rules import series_of
+
+    failing = {f.table for f in report.findings if f.extra.get("series") is not None}
     out = []
-    for series in report.series:
+    for series in (s for table in tables if table.name in failing for s in series_of(table)):
         days = tuple(
             sorted({f.extra["date"] for f in report.findings if f.table == series.table and f.extra.get("series") == series.column})
         )

@@ -140,6 +140,7 @@ class Table:
     readings: list[Any] = field(default_factory=list)  # hypotheses.Reading: kept and rejected, for explain
     not_additive: str | None = None  # the note saying its figures need not add up
     rounded_units: bool = False  # figures stated in thousands or millions ('000, $m): each rounded
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)  # what later rooms work out once per table
 
     @cached_property
     def name(self) -> str:

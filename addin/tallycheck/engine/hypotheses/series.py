@@ -16,7 +16,13 @@ from . import evidence as ev
 def daily_runs(table: Table) -> list[list[Row]] | None:
     """The dated rows of a daily series, oldest first, as runs that never cross from one block of a
     stacked table to the next (a Local Authority column, or a date that jumps back to restart);
-    None when the dates do not step by days."""
+    None when the dates do not step by days. Worked out once a table: three readers ask."""
+    if "daily_runs" not in table.derived:
+        table.derived["daily_runs"] = _daily_runs(table)
+    return table.derived["daily_runs"]
+
+
+def _daily_runs(table: Table) -> list[list[Row]] | None:
     dated = [r for r in table.rows if r.date is not None and r.kind == "body"]
     if len(dated) < 2:
         return None
