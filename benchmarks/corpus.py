@@ -60,7 +60,11 @@ def small_folder(folder: Path, n: int = 1000) -> Path:
 
 
 def large_series(path: Path, rows: int = 100_000) -> Path:
-    """A daily tally of 100,000 rows x 10 columns: date, cumulative, change and 7 other counts."""
+    """A daily tally of 100,000 rows x 10 columns: date, cumulative, change and 7 other counts.
+
+    The days start on 1 Mar 1900, Excel's first date after its 1900 leap-year quirk, so every row
+    is a real date (an earlier version started in 1800: its first 36,500 days were no dates).
+    """
     if path.exists():
         return path
     rnd = random.Random(7)
@@ -69,7 +73,7 @@ def large_series(path: Path, rows: int = 100_000) -> Path:
     fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     ws.write_row(0, 0, ["Date", "Cumulative", "Daily change", *[f"Class {i}" for i in range(1, 8)]])
     cum = 0
-    start = datetime(1800, 1, 1)
+    start = datetime(1900, 2, 28)
     for r in range(1, rows + 1):
         change = rnd.randint(0, 2000)
         cum += change

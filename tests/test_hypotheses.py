@@ -181,6 +181,32 @@ def test_cumulative_columns_pair_with_the_change_their_steps_agree_with(write_bo
     assert errors(report) == {("S", "D9", "cumulative"), ("S", "D10", "cumulative")}
 
 
+def test_a_long_daily_series_reports_its_broken_days_as_a_short_one_would(write_book):
+    # 400 days, two tallies: the engine checks them as column blocks, the public API lists every day
+    from tallycheck.engine import table_relations
+    from tallycheck.engine.grid import read_workbook
+    from tallycheck.engine.tables import find_tables
+
+    rows = [["Date", "Killed (cumulative)", "Killed per day", "Wounded (cumulative)", "Wounded per day"]]
+    killed = wounded = 0
+    for n in range(400):
+        dk, dw = 20 + n % 7, 50 + n % 11
+        killed, wounded = killed + dk, wounded + dw
+        rows.append([date.fromordinal(date(2023, 1, 1).toordinal() + n), killed, dk, wounded, dw])
+    rows[100][2] += 5  # the day's change overstated
+    rows[300][3] -= 1000  # a wounded tally that falls (and rises by too little, then too much)
+    path = write_book({"S": rows})
+    report = check_workbook(path)
+    assert errors(report) == {("S", "B101", "cumulative"), ("S", "D301", "cumulative"), ("S", "D302", "cumulative"),
+                              ("S", "D301", "cumulative_falls")}
+    rises = next(f for f in report.findings if f.cell == "B101")
+    assert rises.message.endswith("the other 398 of 399 rows checked hold")
+    (table,) = find_tables(read_workbook(path).sheets[0])
+    relations, _ = table_relations(table)
+    assert [r.rule for r in relations].count("cumulative") == 2 * 399 and all(hasattr(r, "cells") for r in relations)
+    assert sum(r.rule == "cumulative_falls" for r in relations) == 2 * 399
+
+
 def test_a_total_row_over_items_and_their_unlabelled_subtotals(write_book):
     # NHS layout: Total first, then groups of items each followed by an unlabelled subtotal row
     items = [("British", 11354), ("Irish", 161), ("Other White", 544), (None, 12059), ("Indian", 492),
