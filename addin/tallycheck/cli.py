@@ -559,6 +559,12 @@ def main() -> None:
     No traceback reaches the user: an unexpected error is one line saying what it was (the
     traceback with TALLYCHECK_DEBUG=1).
     """
+    import atexit
+    import gc
+
+    # At exit the interpreter's last collections would walk every object pandas, numpy and pandera
+    # made (0.05-0.1 s of a one-workbook run); frozen, they are only freed. The run itself is unchanged.
+    atexit.register(gc.freeze)
     try:
         app(prog_name="tallycheck")
     except KeyboardInterrupt:
