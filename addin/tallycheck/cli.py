@@ -184,6 +184,8 @@ def _out_paths(files: list[Path], roots: list[Path], out: Path) -> dict[Path, Pa
 
 def _rule_names(values: Sequence[str], option: str) -> tuple[str, ...]:
     """--select / --ignore values (comma-separated or repeated) as rule names; a typo is a sentence."""
+    if not values:
+        return ()
     import difflib
 
     from .declared.ruleset import _ALIASES, KNOWN_RULES
