@@ -215,8 +215,10 @@ def _keep(reports: Sequence[Report], select: Sequence[str], ignore: Sequence[str
         report.findings = selected(report.findings, select, ignore)
 
 
-def _console(color: Color, *, stderr: bool = False) -> Console:
+def _console(color: Color, *, stderr: bool = False) -> Console | _PlainConsole:
     """Rich console for our lines: colour by --color (auto: a terminal, unless NO_COLOR is set)."""
+    if _plain(color):
+        return _PlainConsole(stderr=stderr)
     from rich.console import Console
 
     if color is Color.always:
@@ -226,11 +228,47 @@ def _console(color: Color, *, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
+def _plain(color: Color) -> bool:
+    """No colour on either stream: --color never, or auto with neither a terminal nor rich's FORCE_COLOR /
+    TTY_COMPATIBLE. Then lines are written without rich, which need not be imported (the usual case in CI)."""
+    if color is Color.never:
+        return True
+
+    def terminal(stream: Any) -> bool:
+        try:
+            return bool(stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            return False
+
+    return (color is Color.auto and not {"FORCE_COLOR", "TTY_COMPATIBLE"} & os.environ.keys()
+            and not terminal(sys.stdout) and not terminal(sys.stderr))
+
+
+_RICH_DROPS = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes rich leaves out of what it prints
+
+
+class _PlainConsole:
+    """Writes lines as a colourless rich console does (tabs expanded, the same control codes left out),
+    for output nobody will see in colour."""
+
+    no_color = True
+    color_system = None
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    def print(self, text: str = "", *, markup: bool = True) -> None:
+        """``text`` holds no markup: the painter of a plain console adds none."""
+        (sys.stderr if self.stderr else sys.stdout).write(text.translate(_RICH_DROPS).expandtabs(8) + "\n")
+
+
 _STYLES = {"path": "bold", "sheet": "cyan", "error": "bold red", "warning": "yellow", "summary": "bold"}
 
 
-def _painter(console: Console) -> Callable[[str, str | None], str]:
+def _painter(console: Console | _PlainConsole) -> Callable[[str, str | None], str]:
     """Rich markup for each piece of a report line (escaped, so a header "[2024]" stays as typed)."""
+    if isinstance(console, _PlainConsole):
+        return lambda piece, kind: piece
     from rich.markup import escape
 
     if console.no_color or console.color_system is None:
