@@ -55,6 +55,20 @@ def test_warnings_alone_exit_zero(write_book):
     assert (finding["cell"], finding["severity"], finding["found"], finding["expected"]) == ("B5", "warning", 12840000, 12839800)
 
 
+def test_a_check_imports_only_what_the_run_uses(tmp_path):
+    """Start-up (the Excel button and CI start a process per run): a workbook with no declared rule,
+    checked without colour or a run report, loads neither the rule language nor rich nor the report
+    writers; pandera is loaded, since it checks the relations. As measured: python -X importtime."""
+    book = shutil.copy(EXAMPLES / "missing-in-action.xlsx", tmp_path)
+    result = run("check", "-q", "--no-cache", "--color", "never", str(book), cwd=tmp_path,
+                 env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 1 and "E7" in result.stdout
+    imported = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert {"tallycheck.engine.checks", "pandera"} <= imported
+    unused = {"tallycheck.declared.parse", "tallycheck.declared.compile", "rich", "tallycheck.run_report"}
+    assert not unused & imported, sorted(unused & imported)
+
+
 def test_unreadable_workbooks_are_named_with_a_reason_and_the_rest_still_checked(tmp_path):
     folder = tmp_path / "books"
     folder.mkdir()

@@ -8,12 +8,30 @@ instances, checked by the same pandera schemas, as the relations tallycheck infe
 
 from __future__ import annotations
 
-from .models import register_model, registered, unregister
-from .parse import RuleSyntaxError, parse_rule
-from .ruleset import KNOWN_RULES, RuleSet, declared_rules
-from .sources import find_config, rules_fingerprint
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import register_model, registered, unregister
+    from .parse import RuleSyntaxError, parse_rule
+    from .ruleset import KNOWN_RULES, RuleSet, declared_rules
+    from .sources import find_config, rules_fingerprint
 
 __all__ = [
     "KNOWN_RULES", "RuleSet", "RuleSyntaxError", "declared_rules", "find_config", "parse_rule", "register_model",
     "registered", "rules_fingerprint", "unregister",
 ]
+
+def __getattr__(name: str) -> Any:
+    # Lazy: every check asks for the declared rules, and most workbooks declare none; the rule
+    # language (parse, compile) is imported only when there is a rule to read.
+    if name in ("register_model", "registered", "unregister"):
+        from . import models as home
+    elif name in ("RuleSyntaxError", "parse_rule"):
+        from . import parse as home
+    elif name in ("KNOWN_RULES", "RuleSet", "declared_rules"):
+        from . import ruleset as home
+    elif name in ("find_config", "rules_fingerprint"):
+        from . import sources as home
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(home, name)

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..engine.findings import Finding
 from ..engine.grid import Sheet, Workbook, parse_ref
@@ -20,8 +21,6 @@ from ..engine.hypotheses.sums import summable
 from ..engine.relations import Relation
 from ..engine.rules import Reader
 from ..engine.tables import Table
-from .compile import Compiled, Context, Unresolved, compile_claim, mode_of, names_in, rows_labelled, walk
-from .parse import Cell, Claim, RowRef, Rows, RuleSyntaxError, Switch, Tolerance, parse_rule, parse_tolerance
 from .sources import (
     Loaded,
     Origin,
@@ -32,6 +31,10 @@ from .sources import (
     is_rules_sheet,
     rules_from_sheet,
 )
+
+if TYPE_CHECKING:  # the rule language itself is imported once there is a rule to read (most workbooks have none)
+    from .compile import Compiled, Context, Unresolved
+    from .parse import Claim, Switch, Tolerance
 
 #: What ``ignore``, ``tolerance ... for`` and ``severity ... for`` can name: the rules findings carry.
 KNOWN_RULES = (
@@ -101,6 +104,9 @@ class RuleSet:
     # ------------------------------------------------------------ reading
 
     def _add(self, row: RuleRow, strict: bool) -> None:
+        from .compile import mode_of
+        from .parse import Claim, RuleSyntaxError, Switch, parse_rule, parse_tolerance
+
         try:
             rule = parse_rule(row.text)
             tolerance = parse_tolerance(row.tolerance)
@@ -121,6 +127,8 @@ class RuleSet:
         if name in KNOWN_RULES or name in _ALIASES:
             return
         import difflib
+
+        from .parse import RuleSyntaxError
 
         close = difflib.get_close_matches(name, [*KNOWN_RULES, *_ALIASES], n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else f" (the checks are {', '.join(KNOWN_RULES)})"
@@ -151,6 +159,10 @@ class RuleSet:
 
     def prepare(self, table: Table) -> None:
         """Missing-value codes in scope make those cells empty for every check of the table."""
+        if not self.entries:
+            return
+        from .parse import Switch
+
         codes: set[float | str] = set()
         for entry in self.entries:
             if isinstance(entry.rule, Switch) and entry.rule.kind == "missing" and self._in_scope(entry, table):
@@ -171,6 +183,8 @@ class RuleSet:
         self.tables.append(table)
         if not self.entries:  # the common case: nothing declared, nothing to sift
             return inferred, list(reader.uncached.values())
+        from .parse import Switch
+
         declared: list[Relation] = []
         for entry in self.entries:
             if entry.mode not in ("columns", "rows") or not self._in_scope(entry, table):
@@ -220,13 +234,14 @@ class RuleSet:
         return inferred + declared, direct
 
     def _compile(self, entry: Entry, table: Table, reader: Reader) -> Compiled | None:
+        from .compile import Context, Unresolved, compile_claim, names_in, resolve_column, rows_labelled, walk
+        from .parse import Claim, RowRef, Rows
+
         claim = entry.rule
         assert isinstance(claim, Claim)
         ctx = Context(table, reader, self.sheets)
         try:
             for name in names_in(claim):
-                from .compile import resolve_column
-
                 ctx.columns[name] = resolve_column(table, name)
             for node in (n for t in claim.terms for n in walk(t)):
                 if isinstance(node, RowRef):
@@ -245,6 +260,9 @@ class RuleSet:
             return None
 
     def _each(self, entry: Entry, ctx: Context) -> Iterator[Context]:
+        from .compile import rows_labelled, walk
+        from .parse import Claim, RowRef
+
         table = ctx.table
         assert table is not None and isinstance(entry.rule, Claim)
         if entry.mode == "columns":
@@ -293,6 +311,9 @@ class RuleSet:
         return relations, findings
 
     def _cells_rule(self, entry: Entry) -> list[Relation]:
+        from .compile import Context, Unresolved, _sheet, compile_claim, walk
+        from .parse import Cell, Claim
+
         claim = entry.rule
         assert isinstance(claim, Claim)
         home = _sheet_of(entry.row.where, self.sheets)
@@ -300,8 +321,6 @@ class RuleSet:
         try:
             for node in (n for t in claim.terms for n in walk(t)):
                 if isinstance(node, Cell):
-                    from .compile import _sheet
-
                     _sheet(ctx, node)
             compiled = compile_claim(claim, ctx, lambda: iter([ctx]))
         except Unresolved as exc:
@@ -345,6 +364,9 @@ class RuleSet:
 
 def _shared(entry: Entry, table: Table) -> int:
     """How many of the rule's columns the table has (a near miss is probably a typo)."""
+    from .compile import names_in
+    from .parse import Claim
+
     assert isinstance(entry.rule, Claim)
     headers = {" ".join(c.name.casefold().split()) for c in table.columns}
     return sum(" ".join(n.casefold().split()) in headers for n in names_in(entry.rule))
