@@ -34,6 +34,15 @@ def _dangling(root: etree._Element, source: str, names: set[str]) -> set[str]:
     return out
 
 
+def _dangled_before(original: bytes, part: str, source: str) -> set[str]:
+    """The targets of ``part`` that led nowhere in the original package already (rarely asked)."""
+    before = zipfile.ZipFile(io.BytesIO(original))
+    names = {n.lower(): n for n in before.namelist()}
+    if part.lower() not in names:
+        return set()
+    return _dangling(xmlio.parse(before.read(names[part.lower()]), part), source, set(names))
+
+
 def _well_formed(data: bytes, part: str, verbatim: Sequence[tuple[int, int]] = ()) -> None:
     """PatchRefused unless ``data`` parses as XML; expat with no handlers, so no tree is built.
 
@@ -89,8 +98,6 @@ def check_written(
     lower = {n.lower() for n in names}
     if len(lower) != len(names):
         raise PatchRefused("the marked package would hold a member twice; nothing was written")
-    before = zipfile.ZipFile(io.BytesIO(original))
-    before_names = {n.lower() for n in before.namelist()}
     roots = {}  # only the relationships and content types are kept: a run may write thousands of parts
     for part in changed:
         if part not in names:
@@ -107,9 +114,8 @@ def check_written(
             continue
         source = source_part(part)
         new = _dangling(root, source, lower)
-        if new and part.lower() in before_names:
-            old = xmlio.parse(before.read(next(n for n in before.namelist() if n.lower() == part.lower())), part)
-            new -= _dangling(old, source, before_names)
+        if new:
+            new -= _dangled_before(original, part, source)
         if new:
             raise PatchRefused(f"the marked package's {part} would point at missing parts ({sorted(new)[0]}); "
                                "nothing was written")

@@ -31,6 +31,8 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")  # the parts a patcher may parse; pict
 #: benchmarks/bench_marks.py): on 30 MB sheets, level 6 (zlib's default) takes 0.6 s, level 4 takes
 #: 0.11-0.17 s and writes at most 7% more; level 1 is faster still but writes up to 23% more.
 DEFLATE_LEVEL = 4
+_MIN_WBITS, _MAX_WBITS = 9, 15  # zlib's raw deflate window sizes, 512 B to 32 kB
+_MAX_MEM_LEVEL = 8  # zlib's default; memLevel = window bits - 7 keeps its ratio of hash to window
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,14 @@ class ZipSource:
 
 
 def deflate(data: bytes, level: int = DEFLATE_LEVEL) -> bytes:
-    """Raw deflate, as zip stores it."""
-    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    """Raw deflate, as zip stores it.
+
+    The window and hash table are no bigger than the data needs: a marked small workbook writes
+    ~16 parts of a few kB, and setting up zlib's full 32 kB window and 128 kB hash for each was a
+    quarter of deflating them. A window the size of the data compresses it as well (to a few bytes).
+    """
+    bits = min(_MAX_WBITS, max(_MIN_WBITS, len(data).bit_length()))
+    c = zlib.compressobj(level, zlib.DEFLATED, -bits, max(1, min(_MAX_MEM_LEVEL, bits - 7)))
     return c.compress(data) + c.flush()
 
 
