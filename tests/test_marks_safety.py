@@ -59,7 +59,7 @@ def test_a_crash_halfway_through_writing_leaves_the_original_and_no_temp_file(
 def test_an_interrupt_while_writing_leaves_the_original(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = _folder(book)
 
-    def interrupted(self, name, data, like, date_time):
+    def interrupted(self, *args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(zipio.ZipBuilder, "add", interrupted)

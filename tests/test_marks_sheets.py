@@ -8,6 +8,7 @@ do not exist yet.
 
 from __future__ import annotations
 
+import io
 import warnings
 import zipfile
 from pathlib import Path
@@ -17,6 +18,10 @@ import openpyxl
 import pytest
 from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
+from tallycheck.marks.errors import PatchRefused
+from tallycheck.marks.package.ns import dialect_of
+from tallycheck.marks.package.validate import check_written
+from tallycheck.marks.package.worksheet import Worksheet
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -166,3 +171,42 @@ def test_a_cell_with_a_threaded_comment_keeps_it_and_is_still_filled(tmp_path: P
     clear_workbook(book)
     before, after = fw.parts(original), fw.parts(book)
     assert {k: fw.canonical(v) for k, v in after.items()} == {k: fw.canonical(v) for k, v in before.items()}
+
+
+def _repackaged(book: Path, part: str, data: bytes) -> bytes:
+    """The package at book with one part's bytes replaced."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, data if info.filename == part else src.read(info))
+    return buf.getvalue()
+
+
+def test_the_written_check_parses_what_marking_wrote_and_leaves_copied_rows_to_the_source(tmp_path: Path) -> None:
+    rows = [f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>{n * 2}</v></c></row>' for n in range(1, 31)]
+    source = sheet("<sheetData>" + "".join(rows) + "</sheetData>")
+    book = package(tmp_path / "book.xlsx", source)
+    part = "xl/worksheets/sheet1.xml"
+    ws = Worksheet(source.encode(), part, dialect_of(MAIN))
+    for ref in ("B5", "B20"):
+        ws.set_style(ref, 1)
+    data, spans = ws.render(), ws.verbatim()
+    # what is left between the edits is the source's own rows, byte for byte
+    assert [data[a:b].decode() for a, b in spans] == ["".join(rows[:4]), "".join(rows[5:19]), "".join(rows[20:])]
+    original = book.read_bytes()
+
+    def check(sheet_bytes: bytes, verbatim: dict[str, list[tuple[int, int]]] | None) -> None:
+        check_written(_repackaged(book, part, sheet_bytes), original, [part], "xl/workbook.xml",
+                      contents={part: sheet_bytes}, verbatim=verbatim)
+
+    check(data, {part: spans})
+    # damage in a row marking wrote (row 5), outside the spans
+    ours = data[: spans[0][1]] + data[spans[0][1] :].replace(b"</row>", b"</rox>", 1)
+    with pytest.raises(PatchRefused, match="damaged part"):
+        check(ours, {part: spans})
+    copied = data.replace(b"</row>", b"</rox>", 1)  # damage in row 1, copied as it was: the source's to judge
+    check(copied, {part: spans})
+    with pytest.raises(PatchRefused, match="damaged part"):
+        check(copied, None)  # without the spans the whole part is parsed
+    with pytest.raises(PatchRefused, match="damaged part"):  # bytes that are not what the package holds
+        check_written(_repackaged(book, part, data), original, [part], "xl/workbook.xml", contents={part: ours})

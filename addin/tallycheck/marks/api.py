@@ -117,8 +117,9 @@ def _patch(
         return dest, True, result
     payload = io.BytesIO()
     try:
-        pkg.write(payload)
-        check_written(payload.getvalue(), data, pkg.changed_parts(), target.wb.part)
+        written = pkg.write(payload)
+        check_written(payload.getvalue(), data, pkg.changed_parts(), target.wb.part, contents=written,
+                      verbatim=target.verbatim())
     except PatchRefused as exc:
         raise MarkError(path, str(exc)) from None
     _atomic_write(path, dest, lambda f: f.write(payload.getbuffer()), before if in_place else None)

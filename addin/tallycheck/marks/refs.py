@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
+#: References parse_a1 remembers: a few sheets' worth of the cells marks look at and step over.
+_PARSED = 1 << 16
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 
@@ -18,6 +21,7 @@ def column_number(letters: str) -> int:
     return n
 
 
+@lru_cache(maxsize=MAX_COL)
 def column_letters(n: int) -> str:
     """1 -> 'A', 27 -> 'AA'."""
     out = ""
@@ -27,8 +31,12 @@ def column_letters(n: int) -> str:
     return out
 
 
+@lru_cache(maxsize=_PARSED)
 def parse_a1(ref: str) -> tuple[int, int]:
-    """'E7' or '$E$7' -> (7, 5); ValueError for anything that is not one cell on the grid."""
+    """'E7' or '$E$7' -> (7, 5); ValueError for anything that is not one cell on the grid.
+
+    Remembered: finding a cell in a row reads every cell reference before it, ~100 a workbook.
+    """
     m = _A1.match(ref.strip())
     if not m:
         raise ValueError(f"not a cell reference: {ref!r}")

@@ -36,6 +36,7 @@ class Package:
         self._added: list[str] = []
         self._rels: dict[str, Relationships] = {}
         self._next_free: dict[str, int] = {}  # unused_name's resume point, by pattern
+        self._crcs: dict[str, tuple[bytes, int]] = {}  # crc()'s answers, by part, with the bytes they are of
         if any("\\" in m.name for m in self.source.members):
             raise PatchRefused("the package's part names use '\\' instead of '/' (not a standard "
                                "package); refusing to patch it")
@@ -153,7 +154,11 @@ class Package:
             member = self.source.by_name.get(actual)
             if member is not None:
                 return member.crc
-        return zlib.crc32(self.read(actual))
+        data = self.read(actual)
+        known = self._crcs.get(actual)
+        if known is None or known[0] is not data:  # the bytes changed since
+            known = self._crcs[actual] = (data, zlib.crc32(data))
+        return known[1]
 
     # -- relationships ----------------------------------------------------------------------
     def rels(self, source: str, *, create: bool = False) -> Relationships | None:
@@ -194,8 +199,11 @@ class Package:
         """The parts this package writes anew (changed or added), in no particular order."""
         return sorted({p for p in self._dirty if p in self._trees} | set(self._bytes))
 
-    def write(self, out: BinaryIO) -> None:
-        """Write the package: untouched members verbatim, changed and new ones deflated."""
+    def write(self, out: BinaryIO) -> dict[str, bytes]:
+        """Write the package: untouched members verbatim, changed and new ones deflated.
+
+        Returns the bytes of the parts written anew, by name, for the check of what was written.
+        """
         changed: dict[str, bytes] = {}
         for part in self._dirty:
             if part in self._trees:
@@ -203,7 +211,9 @@ class Package:
         changed.update(self._bytes)
         first = min(self.source.members, key=lambda m: m.header_offset, default=None)
         date_time = first.date_time if first is not None else (0, 0x21)
-        write_package(out, self.source, changed, self._removed, self._added, date_time)
+        crcs = {part: crc for part, (data, crc) in self._crcs.items() if changed.get(part) is data}
+        write_package(out, self.source, changed, self._removed, self._added, date_time, crcs)
+        return changed
 
 
 def _rels_name(source: str) -> str:

@@ -72,6 +72,7 @@ class Styles:
         self._refills: dict[tuple, int] = {}
         self._fonts: dict[str, int] = {}
         self._xfs: dict[tuple, int] = {}
+        self._defaults = False  # whether _ensure_defaults has run since the sections last lost entries
 
     # -- sections ---------------------------------------------------------------------------
     def _section(self, name: str) -> etree._Element:
@@ -104,7 +105,12 @@ class Styles:
         return len(items)
 
     def _ensure_defaults(self) -> None:
-        """Index 0 of fonts/borders and 0-1 of fills must exist before anything refers to them."""
+        """Index 0 of fonts/borders and 0-1 of fills must exist before anything refers to them.
+
+        Once is enough until release() removes entries: each new format asks (a summary sheet, ~10).
+        """
+        if self._defaults:
+            return
         fonts = self._section("fonts")
         if not fonts.findall(self.d.q("font")):
             font = etree.Element(self.d.q("font"))
@@ -126,6 +132,7 @@ class Styles:
             for attr in ("numFmtId", "fontId", "fillId", "borderId"):
                 xf.set(attr, "0")
             self._append("cellXfs", xf)
+        self._defaults = True
 
     # -- what the marks ask for ----------------------------------------------------------------
     def fill(self, rgb: str) -> int:
@@ -294,6 +301,7 @@ class Styles:
                 for attr, sec in (("fontId", "fonts"), ("fillId", "fills")):
                     if sec in base and int(xf.get(attr, "0") or 0) >= base[sec]:
                         return False
+        self._defaults = False
         created = set(filter(None, state.get("created", "").split(",")))
         for name, start in base.items():
             section = self.root.find(self.d.q(name))

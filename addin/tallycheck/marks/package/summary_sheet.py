@@ -64,23 +64,23 @@ def render(summary: Summary, styles: Styles, d: Dialect) -> etree._Element:
         el.set("r", str(n))
         return el
 
+    c_tag, v_tag, is_tag, t_tag = q("c"), q("v"), q("is"), q("t")  # ~70 cells a summary
+
     def cell(parent: etree._Element, r: int, c: int, value: object, style: int) -> None:
-        el = etree.SubElement(parent, q("c"))
-        el.set("r", a1(r, c))
-        el.set("s", str(style))
+        el = etree.SubElement(parent, c_tag, {"r": a1(r, c), "s": str(style)})
         if value is None or value == "":
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
                 value = str(value)
             else:
-                etree.SubElement(el, q("v")).text = repr(value) if isinstance(
+                etree.SubElement(el, v_tag).text = repr(value) if isinstance(
                     value, float) else str(value)
                 if style == plain and float(value).is_integer():
                     el.set("s", str(plain_int))
                 return
         el.set("t", "inlineStr")
-        t = etree.SubElement(etree.SubElement(el, q("is")), q("t"))
+        t = etree.SubElement(etree.SubElement(el, is_tag), t_tag)
         t.text = xml_text(str(value))[:_MAX_TEXT]
         if t.text != t.text.strip():
             t.set(f"{{{XML_NS}}}space", "preserve")

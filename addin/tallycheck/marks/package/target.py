@@ -469,6 +469,14 @@ class PackageTarget:
                     self.pkg.put_bytes(sheet.part, data)
                     sheet.flushed = data
 
+    def verbatim(self) -> dict[str, list[tuple[int, int]]]:
+        """By worksheet part as flushed, the spans of its bytes that are source rows copied as they were."""
+        return {
+            sheet.part: sheet.ws.verbatim()
+            for sheet in self._sheets.values()
+            if sheet.flushed is not None and self.pkg.exists(sheet.part) and self.pkg.read(sheet.part) is sheet.flushed
+        }
+
     def write_record(self, record: MarkRecord | None) -> None:
         """Store the record with what this run created, or remove it."""
         for sheet in self._sheets.values():
