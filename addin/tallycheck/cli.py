@@ -258,7 +258,7 @@ class _PlainConsole:
         self.stderr = stderr
 
     def print(self, text: str = "", *, markup: bool = True) -> None:
-        """``text`` holds no markup: the painter of a plain console adds none."""
+        """``text`` holds no markup (a plain console's painter adds none), so ``markup`` changes nothing."""
         (sys.stderr if self.stderr else sys.stdout).write(text.translate(_RICH_DROPS).expandtabs(8) + "\n")
 
 
