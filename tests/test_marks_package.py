@@ -19,6 +19,7 @@ import pytest
 from lxml import etree
 from tallycheck.engine.findings import Finding
 from tallycheck.marks import clear_workbook, mark_workbook
+from tallycheck.marks.package.relationships import relative, resolve
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 Q = f"{{{MAIN}}}"
@@ -284,3 +285,16 @@ def test_a_marked_file_can_be_moved_and_still_cleared(original: Path, book: Path
     book.rename(moved)
     assert clear_workbook(moved) == len(MARKED)
     assert fw.probe(moved) == fw.probe(original)
+
+
+@pytest.mark.parametrize(("source", "part", "target"), [
+    ("xl/workbook.xml", "xl/worksheets/sheet4.xml", "worksheets/sheet4.xml"),
+    ("xl/worksheets/sheet1.xml", "xl/comments1.xml", "../comments1.xml"),
+    ("xl/worksheets/sheet1.xml", "xl/drawings/vmlDrawing1.vml", "../drawings/vmlDrawing1.vml"),
+    ("", "xl/workbook.xml", "xl/workbook.xml"),
+    ("customXml/item1.xml", "customXml/itemProps1.xml", "itemProps1.xml"),
+    ("a/b/c.xml", "d/e f.xml", "../../d/e%20f.xml"),
+])
+def test_relationship_targets_are_relative_to_the_source_folder(source: str, part: str, target: str) -> None:
+    assert relative(source, part) == target
+    assert resolve(source, target) == part

@@ -210,3 +210,17 @@ def test_the_written_check_parses_what_marking_wrote_and_leaves_copied_rows_to_t
         check(copied, None)  # without the spans the whole part is parsed
     with pytest.raises(PatchRefused, match="damaged part"):  # bytes that are not what the package holds
         check_written(_repackaged(book, part, data), original, [part], "xl/workbook.xml", contents={part: ours})
+
+
+def test_the_summary_sheet_keeps_any_text_a_finding_carries(tmp_path: Path) -> None:
+    book = package(tmp_path / "book.xlsx", SHEETS["ordinary"])
+    messages = {"B1": 'Totals & parts: <1> "quoted"\r\n\tand tabbed', "C1": "  padded  ", "A3": "bell\x07 dropped",
+                "A5": "x" * 40_000}
+    findings = [Finding("sum", "error", "Sheet1", ref, (ref,), float("nan") if ref == "A3" else 1, 2.5, 0, text)
+                for ref, text in messages.items()]
+    mark_workbook(book, findings)
+    rows = {r[1].value: r for r in _read(book)["tallycheck"].iter_rows(min_row=6)}
+    assert rows["B1"][9].value == messages["B1"]
+    assert rows["C1"][9].value == "  padded  "
+    assert rows["A3"][9].value == "bell dropped" and rows["A3"][4].value == "nan" and rows["A3"][5].value == 2.5
+    assert rows["A5"][9].value == "x" * 32_767  # a cell holds at most this much text

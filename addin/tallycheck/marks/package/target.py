@@ -319,12 +319,12 @@ class PackageTarget:
         """
         entry = self.wb.by_id(previous.get("sheetId", "")) if previous else None
         if previous and entry is not None and entry.part == self.pkg.name(previous.get("part", "")):
-            self.pkg.put_xml(entry.part, summary_sheet.render(summary, self.styles, self.d))
+            self.pkg.put_bytes(entry.part, summary_sheet.render(summary, self.styles, self.d))
             return {"sheetId": entry.sheet_id, "name": entry.name, "part": entry.part,
                     "rid": entry.rid}
         name = self.wb.unique_name(SUMMARY_SHEET)
         part = self.pkg.unused_name(self._path("worksheets", "sheet{}.xml"))
-        self.pkg.put_xml(part, summary_sheet.render(summary, self.styles, self.d))
+        self.pkg.put_bytes(part, summary_sheet.render(summary, self.styles, self.d))
         self.pkg.content_types.declare(part, CT_WORKSHEET)
         self.pkg.touch("[Content_Types].xml")
         rels = self.pkg.rels(self.wb.part, create=True)

@@ -1,8 +1,9 @@
 """Check the package the patcher wrote before it replaces anything: readers must open it as before.
 
 Marking patches a few parts and copies the rest, so a fault (ours, or a package stranger than we
-thought) shows in the parts we wrote: each must inflate to its checksum and be well-formed XML
-again (the copied ones are the original's bytes, damage included), every relationship we
+thought) shows in the parts we wrote: each must match its checksum and be well-formed XML
+again (the copied ones are the original's bytes, damage included, and so are the rows a marked
+sheet copies between its edits), every relationship we
 wrote must lead to a part that exists, the workbook may keep at most one styles relationship, and
 every new part needs a content type. A package that fails is refused and nothing is written.
 """
