@@ -99,6 +99,11 @@ def measure(cmd: list[str], repeat: int, ok: tuple[int, ...] = (0,)) -> tuple[fl
     return statistics.median(times), max(peaks)
 
 
+def _package_folder() -> Path:
+    found = subprocess.run([sys.executable, "-c", "import tallycheck; print(tallycheck.__file__)"], capture_output=True, text=True, check=True)
+    return Path(found.stdout.strip()).parent
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1000)
@@ -109,6 +114,8 @@ def main() -> None:
     args = ap.parse_args()
     beside = Path(sys.executable).with_name("tallycheck")  # the tallycheck of the Python running this
     tally = str(beside) if beside.exists() else shutil.which("tallycheck") or "tallycheck"
+    # compiled as pip compiles a regular install (an editable one, under PYTHONDONTWRITEBYTECODE, never is)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(_package_folder())], check=True, stdout=subprocess.DEVNULL)
     folder = small_folder(args.work / f"small-{args.files}", args.files)
     large = large_series(args.work / f"large-{args.rows}.xlsx", args.rows)
     out_dir = args.work / "marked"
