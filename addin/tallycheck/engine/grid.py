@@ -182,7 +182,7 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
     problem = package_problem(data)
     if problem:
         raise WorkbookError(path, problem)
-    package = open_package(path, data, max_size)
+    package, worksheets = open_package(path, data, max_size)
     names = {n.replace("\\", "/"): n for n in package.namelist()}
     if any(n.endswith(".bin") and "workbook" in n.lower() for n in names):
         raise WorkbookError(path, "binary .xlsb workbooks are not supported; save it as .xlsx")
@@ -192,7 +192,7 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
         targets = _targets(package, names, workbook_part)
         parts = _sheet_parts(package, names, workbook_part, targets)
         styles = _cell_styles(package, names, targets)
-        sheet_data = {name: package.read(part) for name, part in parts.items()}
+        sheet_data = {name: worksheets[part] if part in worksheets else package.read(part) for name, part in parts.items()}
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise WorkbookError(path, f"corrupt workbook: {_reason(exc)}") from None
     for name, xml in sheet_data.items():
@@ -201,7 +201,7 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
             raise WorkbookError(path, f"sheet {name!r}: {problem}")
     for member in names.values():  # a worksheet part the workbook part does not list, but calamine may
         if "worksheets/" in member.lower() and member not in parts.values():
-            problem = sheet_problem(package.read(member), styles.dates)
+            problem = sheet_problem(worksheets[member] if member in worksheets else package.read(member), styles.dates)
             if problem:
                 raise WorkbookError(path, f"part {member}: {problem}")
 
@@ -261,8 +261,9 @@ def human_size(n: int) -> str:
     return f"{n:,} bytes"
 
 
-def open_package(path: Path | str, data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> zipfile.ZipFile:
-    """The zip package, after every XML part has been inflated once, in bounded memory.
+def open_package(path: Path | str, data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> tuple[zipfile.ZipFile, dict[str, bytes]]:
+    """The zip package, after every XML part has been inflated once, in bounded memory, and the
+    worksheet parts as inflated then (the reader needs them next: each sheet is inflated once here).
 
     Each part is streamed and checked as it inflates: the total against ``max_size``, a big part's
     ratio against MAX_RATIO, its CRC (zipfile checks it at the end), and that it declares no DTD
@@ -288,14 +289,18 @@ def open_package(path: Path | str, data: bytes, max_size: int = DEFAULT_MAX_SIZE
         big = max(xml, key=lambda i: i.file_size)
         raise WorkbookError(path, _too_large(big.filename, declared, big.compress_size, big.file_size, max_size))
     total = 0
+    worksheets: dict[str, bytes] = {}
     for info in xml:
+        chunks: list[bytes] | None = [] if "worksheets/" in info.filename.lower() else None
         try:
-            total = _inflate(package, info, total, max_size, path)
+            total = _inflate(package, info, total, max_size, path, chunks)
+            if chunks is not None:
+                worksheets[info.filename] = b"".join(chunks)
         except WorkbookError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
             raise WorkbookError(path, f"corrupt workbook: part {info.filename} is damaged ({_reason(exc)})") from None
-    return package
+    return package, worksheets
 
 
 def _too_large(part: str, total: int, packed: int, inflated: int, limit: int) -> str:
@@ -307,12 +312,19 @@ def _too_large(part: str, total: int, packed: int, inflated: int, limit: int) ->
             f"limit ({how}); raise it with --max-size if the file is genuine")
 
 
-def _inflate(package: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, max_size: int, path: Path | str) -> int:
-    """Stream one part through zlib (checksum checked at its end); return the running total."""
+def _inflate(
+    package: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, max_size: int, path: Path | str, keep: list[bytes] | None = None
+) -> int:
+    """Stream one part through zlib (checksum checked at its end); return the running total.
+
+    ``keep`` collects the chunks, for a part the reader needs next (a worksheet): inflated once.
+    """
     size = 0
     head = b""
     with package.open(info) as stream:
         while chunk := stream.read(_STREAM_CHUNK):
+            if keep is not None:
+                keep.append(chunk)
             if not head:
                 head = chunk[:4096]
                 if _declares_dtd(head):
