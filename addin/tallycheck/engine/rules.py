@@ -31,9 +31,10 @@ class Reader:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.uncached: dict[str, Finding] = {}
-        if not table.sheet.uncached:  # the common case: every formula has its value, read straight through
+        plain = not table.sheet.uncached  # the common case: every formula has its value, read straight through
+        if plain:
             self.figure = table.figure  # type: ignore[method-assign]
-        self.columns = ev.TableFigures(self.figure)
+        self.columns = ev.TableFigures(self.figure, table if plain else None)
 
     def figure(self, row: int, col: int) -> Figure | None:
         sheet = self.table.sheet
