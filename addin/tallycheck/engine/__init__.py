@@ -6,7 +6,8 @@
 - ``figures``, ``periods``: what a cell's figure and a label's period mean, as intervals and days.
 - ``tables``: where the tables are, their header, label column, rows and column roles.
 - ``hypotheses``: what the headers propose, kept only where the table's own arithmetic agrees.
-- ``rules``: the kept readings as ``relations.Relation`` instances, cell by cell.
+- ``rules``: the kept readings as ``relations.Relation`` instances, cell by cell, or as
+  ``relations.Rows`` blocks (a daily series' claims as arrays, a Relation built only for a day that fails).
 - ``checks``: every relation of a kind validated once by pandera, for the whole run.
 - ``findings``, ``messages``: what broke, named by real cells, in the sentence a person reads.
 - ``run``: the stages in order, for one workbook or thousands (``check_workbooks``).
