@@ -9,7 +9,7 @@ MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
 #: References parse_a1 remembers: a few sheets' worth of the cells marks look at and step over.
-_PARSED = 1 << 16
+_PARSED = 1 << 14  # at most a few MB
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 
