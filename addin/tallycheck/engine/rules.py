@@ -378,13 +378,14 @@ def series_of(table: Table) -> list[Series]:
     if len(dated) < 2:
         return []
     out = []
+    rows = [row.index for row in dated]
     for cum, _ in cumulative_pairs(table):
-        figures = [table.figure(row.index, cum.index) for row in dated]
+        figures = ev.TableFigures(table.figure, table).column(cum.index, rows, "series")
         out.append(
             Series(
                 sheet=table.sheet.name, table=table.name, column=cum.name,
                 dates=tuple(row.date.isoformat() for row in dated),  # type: ignore[union-attr]
-                values=tuple(f.value if f is not None else None for f in figures),
+                values=tuple(float(v) if p else None for v, p in zip(figures.value.tolist(), figures.present.tolist(), strict=True)),
                 cells=tuple(cell_ref(row.index, cum.index) for row in dated),
             )
         )
