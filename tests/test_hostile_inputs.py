@@ -220,3 +220,21 @@ def test_a_far_row_in_a_wide_sheet_is_found_even_when_it_has_as_many_digits_as_t
 def test_a_row_past_the_last_in_a_narrow_sheet_is_outside_the_grid(book: Path, tmp_path: Path) -> None:
     bad = rewrite(book, tmp_path / "past.xlsx", {SHEET: _corner_cell(b"A1048577")})
     assert tallycheck.check_workbook(bad).error == "sheet 'Losses': " + grid._OUTSIDE.format("A1048577")
+
+
+def test_a_broken_chart_sheet_does_not_stop_the_tables_being_checked(tmp_path: Path) -> None:
+    # a chart sheet holds no cells: its XML is no worksheet's, whatever state it is in
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in (["Item", "Killed", "Wounded", "Total"], ["A", 1, 2, 3], ["B", 2, 3, 6], ["C", 4, 4, 8], ["D", 1, 1, 2]):
+        ws.append(row)
+    wb.create_chartsheet("Chart1")
+    wb.save(tmp_path / "good.xlsx")
+    broken = rewrite(tmp_path / "good.xlsx", tmp_path / "broken.xlsx",
+                     {"xl/chartsheets/sheet1.xml": lambda xml: xml.replace(b"</chartsheet>", b"</chartsheet_oops>")})
+    report = tallycheck.check_workbook(broken)
+    assert report.error is None
+    assert [(f.sheet, f.cell, f.rule) for f in report.findings] == [("Data", "D3", "sum")]

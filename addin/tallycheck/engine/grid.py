@@ -223,32 +223,28 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
             if problem:
                 raise WorkbookError(path, f"part {member}: {problem}")
 
-    # formulas, formats and errors first, so that each sheet's XML is let go before the reader
-    # builds its own copy of the values (100,000 rows: 30 MB less at the peak)
-    annotated: dict[str, Sheet] = {}
-    for name in list(sheet_data):
-        annotated[name] = notes = Sheet(name, [])
-        try:
-            _read_annotations(sheet_data.pop(name), notes, styles)
-            notes.pivots = _pivot_ranges(package, names, parts[name])
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-            raise WorkbookError(path, f"corrupt sheet {name!r}: {_reason(exc)}") from None
-    worksheets.clear()
-
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        metadata = book.sheets_metadata
+        metadata = [m for m in book.sheets_metadata if str(m.typ) in ("SheetTypeEnum.WorkSheet", "WorkSheet")]
     except BaseException as exc:  # calamine raises its own family for every broken package
         if not reader_failed(exc):
             raise
         raise WorkbookError(path, f"corrupt workbook: {_reason(exc)}") from None
 
+    # each worksheet's formulas, formats and errors first, so that its XML is let go before the
+    # reader builds its own copy of the values (100,000 rows: 30 MB less at the peak); a sheet's
+    # broken XML is reported after the reader has had its say on it, as when the values came first
+    annotated: dict[str, Sheet | WorkbookError] = {}
+    for meta in metadata:
+        if meta.name in sheet_data:
+            annotated[meta.name] = _annotations(path, meta.name, sheet_data.pop(meta.name), styles, package, names, parts)
+    sheet_data.clear()
+    worksheets.clear()
+
     sheets: list[Sheet] = []
     for meta in metadata:
-        if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet"):
-            continue
         try:
             cal = book.get_sheet_by_name(meta.name)
             rows = cal.to_python(skip_empty_area=True)
@@ -259,6 +255,8 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
                 raise
             raise WorkbookError(path, f"cannot read sheet {meta.name!r}: {_reason(exc)}") from None
         notes = annotated.get(meta.name) or Sheet(meta.name, [])
+        if isinstance(notes, WorkbookError):
+            raise notes
         sheet = dataclasses.replace(
             notes, rows=rows, origin=tuple(origin), merged=merged, hidden="Visible" not in str(meta.visible)
         )
@@ -266,6 +264,20 @@ def read_workbook(path: Path, data: bytes | None = None, max_size: int = DEFAULT
             sheet.uncached.update(ref for ref in (*sheet.formulas, *sheet.shared) if _placeholder(sheet, ref))
         sheets.append(sheet)
     return Workbook(path, sheets, recalculates=recalculates)
+
+
+def _annotations(
+    path: Path, name: str, xml: bytes, styles: _Styles, package: zipfile.ZipFile, names: dict[str, str], parts: dict[str, str]
+) -> Sheet | WorkbookError:
+    """A sheet holding only the formulas, formats, errors and pivot ranges of one worksheet's XML
+    (or the error that XML is, to raise once the values have been read)."""
+    notes = Sheet(name, [])
+    try:
+        _read_annotations(xml, notes, styles)
+        notes.pivots = _pivot_ranges(package, names, parts[name])
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        return WorkbookError(path, f"corrupt sheet {name!r}: {_reason(exc)}")
+    return notes
 
 
 def reader_failed(exc: BaseException) -> bool:

@@ -233,11 +233,15 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Claim]:
         )
         if change is None:
             continue
-        step = reader.columns.column(change.index, cur_rows, "series: day")
-        kept = np.flatnonzero(before.present & after.present & one_day & step.present)
+        # a change cell is read only on a day it is compared (so only those can be noted as uncalculated)
+        asked = np.flatnonzero(before.present & after.present & one_day)
+        step = reader.columns.column(change.index, [cur_rows[i] for i in asked], f"series: days {cum.index} rose")
+        kept, step_at = asked[step.present], np.flatnonzero(step.present)
         yield Rows(
             "cumulative", "cumulative",
-            _frame(after.lo[kept] - before.hi[kept], after.hi[kept] - before.lo[kept], step.lo[kept], step.hi[kept]),
+            _frame(
+                after.lo[kept] - before.hi[kept], after.hi[kept] - before.lo[kept], step.lo[step_at], step.hi[step_at]
+            ),
             lambda k, at=kept, cum=cum, change=change: _rises(table, reader, cum, change, *days[at[k]]),
             reading=_series_reading(table, cum, change),
         )

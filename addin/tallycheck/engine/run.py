@@ -119,11 +119,20 @@ def _gather(
     except BaseException as exc:  # one odd workbook must not stop a run of thousands
         if not reader_failed(exc):  # Ctrl-C and exits go on up; a reader's Rust panic stops here
             raise
-        report.error = f"could not be checked: {type(exc).__name__}: {exc} (a tallycheck bug: please report it)"
+        report.error = _bug(exc)
+    _unchecked(report)
+    return Gathered(report, [], [], [])
+
+
+def _bug(exc: BaseException) -> str:
+    return f"could not be checked: {type(exc).__name__}: {exc} (a tallycheck bug: please report it)"
+
+
+def _unchecked(report: Report) -> None:
+    """A report whose workbook could not be checked says only why."""
     report.findings.clear()
     report.tables.clear()
     report.series.clear()
-    return Gathered(report, [], [], [])
 
 
 def data_sheets(book: Workbook, declared: RuleSet) -> list[Sheet]:
@@ -313,8 +322,15 @@ def _validated(gathered: list[Gathered]) -> list[Report]:
         return n, claim.build(position - starts[n]) if isinstance(claim, Rows) else claim
 
     verdicts: dict[int, tuple[str | None, int, Relation]] = {}
+    broken_books: set[int] = set()
     for position, failed in failed_checks(claims).items():
-        n, rel = located(position)
+        try:
+            n, rel = located(position)
+        except Exception as exc:  # one odd workbook must not stop a run of thousands
+            n = bisect_right(starts, position) - 1
+            gathered[owner[n]].report.error = _bug(exc)
+            broken_books.add(owner[n])
+            continue
         verdicts[position] = (severity_of(rel.kind, failed), n, rel)
     checked: Counter[str] = Counter()
     for claim in claims:
@@ -331,9 +347,17 @@ def _validated(gathered: list[Gathered]) -> list[Report]:
                 rel.facts["support"] = (checked[key] - broken[key], checked[key])
             gathered[owner[n]][0].findings.append(finding_of(rel, severity))  # type: ignore[arg-type]
     reports = []
-    for report, _, sheets, series_tables in gathered:
-        report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
-        report.series = _flagged_series(report, series_tables)
+    for n, (report, _, sheets, series_tables) in enumerate(gathered):
+        if n not in broken_books:
+            try:
+                report.series = _flagged_series(report, series_tables)
+            except Exception as exc:  # drawn from the workbook's grid, as its claims were: its own error
+                report.error = _bug(exc)
+                broken_books.add(n)
+        if n in broken_books:
+            _unchecked(report)
+        else:
+            report.findings.sort(key=lambda f, s=sheets: _sheet_order(s, f))
         reports.append(report)
     return reports
 
