@@ -138,3 +138,16 @@ def test_checking_leaves_the_callers_garbage_collector_as_it_was(folder):
         gc.set_threshold(*before)
     assert any(r.findings for r in reports) and any(r.error for r in reports)
     assert _doc(result) == to_json(reports)  # threads, and the pool, give the report one call gives
+
+
+def test_big_workbooks_are_not_held_by_the_hundred_in_one_chunk() -> None:
+    # each workbook's grid lives until its chunk is validated: chunks are bounded in bytes as in count
+    from tallycheck.batch import MAX_CHUNK_BYTES, Item, _chunks
+
+    big = MAX_CHUNK_BYTES // 3 + 1
+    items = [Item(path=f"b{i}.xlsx", data=b"x" * (big if i % 2 else 9_000)) for i in range(60)]
+    chunks = _chunks(items, jobs=1)
+    assert [i for c in chunks for i in c] == items  # every workbook once, in order
+    assert all(sum(len(i.data) for i in c) <= MAX_CHUNK_BYTES or len(c) == 1 for c in chunks)
+    small = [Item(path=f"s{i}.xlsx", data=b"x" * 9_000) for i in range(1_000)]
+    assert [len(c) for c in _chunks(small, jobs=2)] == [125] * 8  # small ones: four chunks a worker
