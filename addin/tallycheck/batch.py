@@ -276,14 +276,14 @@ def run(
 
 
 def _run_local(jobs: int, chunks: list[list[Item]], take: Callable[[list[Item], list[Report]], None]) -> None:
+    """Chunks on a pool of processes. ``run`` has warmed the imports and frozen what they built, so
+    forked workers inherit both and neither rescan nor copy it."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    _warm_imports()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    gc.freeze()  # what is built so far is permanent for the pool's life: workers neither rescan nor copy it
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
     crashed: list[list[Item]] = []
     try:

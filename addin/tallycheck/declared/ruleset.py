@@ -10,7 +10,7 @@ still run.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -431,10 +431,12 @@ def scope_matches(where: str, table: Table) -> bool:
     return bool(table.title) and norm(w) in norm(table.title)
 
 
-def declared_rules(book: Workbook, rules: Path | str | None = None) -> RuleSet:
-    """The rules for one workbook: its Rules sheet(s), plus ``rules`` (a file) or the config found beside it."""
+def declared_rules(book: Workbook, rules: Path | str | None = None, also: Sequence[Loaded] = ()) -> RuleSet:
+    """The rules for one workbook: its Rules sheet(s), plus ``rules`` (a file) or the config found beside it,
+    plus ``also`` (rules from elsewhere: the Excel add-in's Settings)."""
     homes: list[tuple[Loaded, bool]] = [(rules_from_sheet(s), True) for s in book.sheets if is_rules_sheet(s.name)]
     config = Path(rules) if rules is not None else find_config(book.path)
     if config is not None:
         homes.append((config_rules(config), False))
+    homes.extend((loaded, False) for loaded in also)
     return RuleSet(book, homes, config)

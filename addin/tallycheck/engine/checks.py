@@ -7,13 +7,14 @@ per table. Failure cases come back as row positions, which map to relations and 
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .relations import FRAME_COLUMNS, Claim, Rows
+from .relations import FRAME_COLUMNS, Claim, Rows, size
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,60 +75,42 @@ def _register() -> None:
         _register_once()
 
 
+#: The registered check methods (pandera's ``Check.<name>``): what each tests on a kind's frame, and why.
+CHECK_METHODS: dict[str, tuple[Callable[[pd.DataFrame], pd.Series], str]] = {
+    "sums_match": (_meet, "A total equals the sum of its parts (as intervals)."),
+    "sums_match_if_total_rounded": (lambda df: _meet(df, "round"), "...or would, if the round total had been rounded to its last significant digit."),
+    "part_within_whole": (_not_above, "A single part is at most its whole."),
+    "average_matches": (_meet, "|A - C/D| < 10^-d: rounded, truncated and ceiled averages all pass."),
+    "percent_matches": (_meet, "A percentage is its part over its whole, within the decimals shown."),
+    "shares_total_100": (_meet, "Shares of one whole add up to 100, within their rounding."),
+    "cumulative_matches_change": (_meet, "A tally rises by the day's stated change."),
+    "cumulative_never_falls": (_not_below, "A cumulative tally never falls."),
+    "estimates_in_order": (_not_above, "Low <= best <= high."),
+    "dates_not_duplicated": (lambda df: df["found_lo"] != 0, "No date twice."),
+    "dates_in_order": (lambda df: df["found_lo"] >= 0, "Dates run forward."),
+    "dates_without_gaps": (lambda df: df["found_lo"] <= 1, "No day missing."),
+    "expression_holds": (_meet, "A declared relation (=, <=, >=) between intervals; an inequality's expected side is open."),
+}
+
+
 @cache
 def _register_once() -> None:
     pandera_pandas()
     from pandera import extensions
 
-    def sums_match(df: pd.DataFrame) -> pd.Series:
-        """A total equals the sum of its parts (as intervals)."""
-        return _meet(df)
+    for name, (test, why) in CHECK_METHODS.items():
+        extensions.register_check_method(_named(name, test, why), statistics=[], supported_types=None)
 
-    def sums_match_if_total_rounded(df: pd.DataFrame) -> pd.Series:
-        """...or would, if the round total had been rounded to its last significant digit."""
-        return _meet(df, "round")
 
-    def part_within_whole(df: pd.DataFrame) -> pd.Series:
-        return _not_above(df)
+def _named(name: str, test: Callable[[pd.DataFrame], pd.Series], why: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """The test as a function pandera registers under ``name`` (it takes the method name from ``__name__``)."""
 
-    def average_matches(df: pd.DataFrame) -> pd.Series:
-        """|A - C/D| < 10^-d: rounded, truncated and ceiled averages all pass."""
-        return _meet(df)
+    def check(df: pd.DataFrame) -> pd.Series:
+        return test(df)
 
-    def percent_matches(df: pd.DataFrame) -> pd.Series:
-        return _meet(df)
-
-    def shares_total_100(df: pd.DataFrame) -> pd.Series:
-        return _meet(df)
-
-    def cumulative_matches_change(df: pd.DataFrame) -> pd.Series:
-        return _meet(df)
-
-    def cumulative_never_falls(df: pd.DataFrame) -> pd.Series:
-        return _not_below(df)
-
-    def estimates_in_order(df: pd.DataFrame) -> pd.Series:
-        return _not_above(df)
-
-    def dates_not_duplicated(df: pd.DataFrame) -> pd.Series:
-        return df["found_lo"] != 0
-
-    def dates_in_order(df: pd.DataFrame) -> pd.Series:
-        return df["found_lo"] >= 0
-
-    def dates_without_gaps(df: pd.DataFrame) -> pd.Series:
-        return df["found_lo"] <= 1
-
-    def expression_holds(df: pd.DataFrame) -> pd.Series:
-        """A declared relation (=, <=, >=) between intervals; an inequality's expected side is open."""
-        return _meet(df)
-
-    for fn in (
-        sums_match, sums_match_if_total_rounded, part_within_whole, average_matches, percent_matches,
-        shares_total_100, cumulative_matches_change, cumulative_never_falls, estimates_in_order,
-        dates_not_duplicated, dates_in_order, dates_without_gaps, expression_holds,
-    ):
-        extensions.register_check_method(fn, statistics=[], supported_types=None)
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = why
+    return check
 
 
 # kind -> [(check name, severity when it fails)]; a kind's later checks only soften or harden its first.
@@ -165,10 +148,8 @@ def failed_checks(claims: Sequence[Claim]) -> dict[int, list[str]]:
 
     pa = pandera_pandas()
     by_kind: dict[str, list[tuple[int, Claim]]] = {}
-    at = 0
-    for claim in claims:
+    for at, claim in zip(itertools.accumulate(map(size, claims), initial=0), claims, strict=False):  # each start
         by_kind.setdefault(claim.kind, []).append((at, claim))
-        at += len(claim) if isinstance(claim, Rows) else 1
     failed: dict[int, list[str]] = {}
     for kind, members in by_kind.items():
         frame = pd.DataFrame(_frame_rows(members), columns=list(FRAME_COLUMNS), index=_positions(members), copy=False)
@@ -206,7 +187,7 @@ def _frame_rows(members: list[tuple[int, Claim]]) -> np.ndarray:
 def _positions(members: list[tuple[int, Claim]]) -> np.ndarray:
     import numpy as np
 
-    return np.concatenate([np.arange(at, at + (len(c) if isinstance(c, Rows) else 1)) for at, c in members])
+    return np.concatenate([np.arange(at, at + size(c)) for at, c in members])
 
 
 def severity_of(kind: str, failed: list[str]) -> str | None:

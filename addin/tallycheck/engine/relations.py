@@ -62,6 +62,19 @@ class Rows:
 Claim = Relation | Rows
 
 
+def size(claim: Claim) -> int:
+    """How many frame rows a claim is: a Relation one, a block its length."""
+    return len(claim) if isinstance(claim, Rows) else 1
+
+
+def frame_rows(found_lo: Any, found_hi: Any, expected_lo: Any, expected_hi: Any) -> Any:
+    """A block's frame (FRAME_COLUMNS) for claims with no tolerance, not strict, found its own rounding."""
+    import numpy as np
+
+    zeros = np.zeros(len(found_lo))
+    return np.column_stack([found_lo, found_hi, expected_lo, expected_hi, zeros, zeros, found_lo, found_hi])
+
+
 def expanded(claims: Iterable[Claim]) -> list[Relation]:
     """Every claim as a Relation (for explain, declared rules and the public API)."""
     out: list[Relation] = []
@@ -77,5 +90,5 @@ def rule_counts(claims: Iterable[Claim]) -> dict[str, int]:
     """How many claims of each rule, as a table's summary lists them."""
     counts: dict[str, int] = {}
     for claim in claims:
-        counts[claim.rule] = counts.get(claim.rule, 0) + (len(claim) if isinstance(claim, Rows) else 1)
+        counts[claim.rule] = counts.get(claim.rule, 0) + size(claim)
     return counts

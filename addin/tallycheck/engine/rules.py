@@ -21,7 +21,7 @@ from .hypotheses.evidence import rounding_of, sum_interval
 from .hypotheses.percents import percent_readings, whole_figure, whole_name
 from .hypotheses.series import consecutive_pairs, cumulative_pairs, daily_runs
 from .hypotheses.sums import column_sum_readings, parent_readings, summable, total_row_readings
-from .relations import Claim, Relation, Rows
+from .relations import Claim, Relation, Rows, frame_rows
 from .tables import Column, Row, Table
 
 
@@ -228,8 +228,8 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Claim]:
         # a tally that falls is flagged even when its change column states the fall: a correction
         # to a cumulative count is what an analyst wants to see
         yield Rows(
-            "never_falls", "cumulative_falls", _frame(after.lo[both], after.hi[both], before.lo[both], before.hi[both]),
-            lambda k, at=both, cum=cum, change=change: _falls(table, reader, cum, change, *days[at[k]]),
+            "never_falls", "cumulative_falls", frame_rows(after.lo[both], after.hi[both], before.lo[both], before.hi[both]),
+            lambda k, at=both, cum=cum: _falls(table, reader, cum, *days[at[k]]),
         )
         if change is None:
             continue
@@ -239,18 +239,12 @@ def cumulative_series(table: Table, reader: ev.Cells) -> Iterator[Claim]:
         kept, step_at = asked[step.present], np.flatnonzero(step.present)
         yield Rows(
             "cumulative", "cumulative",
-            _frame(
+            frame_rows(
                 after.lo[kept] - before.hi[kept], after.hi[kept] - before.lo[kept], step.lo[step_at], step.hi[step_at]
             ),
             lambda k, at=kept, cum=cum, change=change: _rises(table, reader, cum, change, *days[at[k]]),
             reading=_series_reading(table, cum, change),
         )
-
-
-def _frame(found_lo: np.ndarray, found_hi: np.ndarray, exp_lo: np.ndarray, exp_hi: np.ndarray) -> np.ndarray:
-    """Frame rows for claims with no tolerance, not strict, found its own rounding (relations.FRAME_COLUMNS)."""
-    zeros = np.zeros(len(found_lo))
-    return np.column_stack([found_lo, found_hi, exp_lo, exp_hi, zeros, zeros, found_lo, found_hi])
 
 
 def _series_reading(table: Table, cum: Column, change: Column) -> str:
@@ -262,7 +256,7 @@ def _series_facts(reader: ev.Cells, cum: Column, prev: Row, cur: Row) -> dict[st
             "before": reader.figure(prev.index, cum.index), "after": reader.figure(cur.index, cum.index)}
 
 
-def _falls(table: Table, reader: ev.Cells, cum: Column, change: Column | None, prev: Row, cur: Row) -> Relation:
+def _falls(table: Table, reader: ev.Cells, cum: Column, prev: Row, cur: Row) -> Relation:
     """The day's tally against the day before's: it may not fall."""
     facts = _series_facts(reader, cum, prev, cur)
     before, after = facts["before"], facts["after"]
@@ -384,12 +378,12 @@ def series_of(table: Table) -> list[Series]:
     out = []
     rows = [row.index for row in dated]
     for cum, _ in cumulative_pairs(table):
-        figures = ev.TableFigures(table.figure, table).column(cum.index, rows, "series")
+        figures = ev.figures_of(table.figure, rows, cum.index, table)
         out.append(
             Series(
                 sheet=table.sheet.name, table=table.name, column=cum.name,
                 dates=tuple(row.date.isoformat() for row in dated),  # type: ignore[union-attr]
-                values=tuple(float(v) if p else None for v, p in zip(figures.value.tolist(), figures.present.tolist(), strict=True)),
+                values=tuple(v if p else None for v, p in zip(figures.value.tolist(), figures.present.tolist(), strict=True)),
                 cells=tuple(cell_ref(row.index, cum.index) for row in dated),
             )
         )

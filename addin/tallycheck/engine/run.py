@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .findings import SEVERITY_ORDER, Finding, Series
 from .grid import DEFAULT_MAX_SIZE, Sheet, Workbook, WorkbookError, parse_ref, read_bytes, read_workbook, reader_failed
-from .relations import Claim, Relation, Rows, expanded, rule_counts
+from .relations import Claim, Relation, Rows, expanded, rule_counts, size
 
 if TYPE_CHECKING:
-    from ..declared.parse import Tolerance
     from ..declared.ruleset import RuleSet
+    from ..declared.sources import Loaded
     from .tables import Table
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -151,7 +151,7 @@ class Gathered(NamedTuple):
     series_tables: list[Table]
 
 
-def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> Gathered:
+def _gather_book(book: Workbook, report: Report, rules: Path | None = None, also: Sequence[Loaded] = ()) -> Gathered:
     """Find a read workbook's tables and list their relations (a file's, or a live Excel book's).
 
     Declared rules (the workbook's Rules sheet, ``rules`` or the tallycheck.toml found beside it)
@@ -160,7 +160,7 @@ def _gather_book(book: Workbook, report: Report, rules: Path | None = None) -> G
     from ..declared import declared_rules
     from .tables import find_tables
 
-    declared = declared_rules(book, rules)
+    declared = declared_rules(book, rules, also)
     relations: list[Claim] = []
     series_tables: list[Table] = []
     for sheet in data_sheets(book, declared):
@@ -285,20 +285,13 @@ def check_workbooks(
         return _validated([_gather(Path(p), d, rules, max_size) for p, d in zip(paths, datas, strict=True)])
 
 
-def check_books(books: Sequence[Workbook], rules: Path | None = None, tolerance: Tolerance | None = None) -> list[Report]:
+def check_books(books: Sequence[Workbook], rules: Path | None = None, also: Sequence[Loaded] = ()) -> list[Report]:
     """Check workbooks already read into grids (e.g. a live Excel book read through xlwings).
 
-    ``tolerance``: how far off any figure may be before it is reported (the Excel add-in's setting),
-    on top of what each relation allows already.
+    ``also``: declared rules from elsewhere (the Excel add-in's Settings), joined to each book's own.
     """
     with _few_collections:
-        gathered = [_gather_book(book, Report(book.path), rules) for book in books]
-        if tolerance is not None:  # widened relation by relation: blocks of claims become relations first
-            for _, relations, _, _ in gathered:
-                relations[:] = expanded(relations)
-                for rel in relations:
-                    tolerance.widen(rel)  # type: ignore[arg-type]
-        return _validated(gathered)
+        return _validated([_gather_book(book, Report(book.path), rules, also) for book in books])
 
 
 def _validated(gathered: list[Gathered]) -> list[Report]:
@@ -313,21 +306,15 @@ def _validated(gathered: list[Gathered]) -> list[Report]:
     for n, (_, rels, _, _) in enumerate(gathered):
         claims.extend(rels)
         owner.extend([n] * len(rels))
-    starts = list(itertools.accumulate((len(c) if isinstance(c, Rows) else 1 for c in claims), initial=0))
-
-    def located(position: int) -> tuple[int, Relation]:
-        """The claim a frame position belongs to, and its Relation (built now, for a block)."""
-        n = bisect_right(starts, position) - 1
-        claim = claims[n]
-        return n, claim.build(position - starts[n]) if isinstance(claim, Rows) else claim
-
+    starts = list(itertools.accumulate(map(size, claims), initial=0))
     verdicts: dict[int, tuple[str | None, int, Relation]] = {}
     broken_books: set[int] = set()
     for position, failed in failed_checks(claims).items():
+        n = bisect_right(starts, position) - 1  # the claim this frame row belongs to
+        claim = claims[n]
         try:
-            n, rel = located(position)
+            rel = claim.build(position - starts[n]) if isinstance(claim, Rows) else claim
         except Exception as exc:  # one odd workbook must not stop a run of thousands
-            n = bisect_right(starts, position) - 1
             gathered[owner[n]].report.error = _bug(exc)
             broken_books.add(owner[n])
             continue

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when used: a click starts a fresh Python
-    from ..declared.parse import Tolerance
+    from ..declared.sources import Loaded
     from ..engine import Report
     from .install import AddinSettings
 
@@ -318,17 +318,24 @@ def _counts(errors: int, warnings: int) -> str:
     return f"{e} and {w}"
 
 
-def _settings() -> tuple[AddinSettings, Tolerance | None]:
-    """The ribbon's Settings from the user's config file, and their tolerance parsed.
+def _settings() -> tuple[AddinSettings, list[Loaded]]:
+    """The ribbon's Settings from the user's config file, and the rule their tolerance states
+    (``tolerance 1%``, joined to the workbook's own rules as a tolerance switch).
 
     A tolerance that is not a number is a sentence saying where to fix it, not a silent default.
     """
-    from ..declared.parse import RuleSyntaxError, parse_tolerance
     from .install import user_settings
 
     settings = user_settings()
+    if not str(settings.tolerance or "").strip():
+        return settings, []  # the rule language is imported only for a tolerance to read
+    from ..declared.parse import RuleSyntaxError, parse_tolerance
+    from ..declared.sources import Loaded, Origin, RuleRow
+
     try:
-        return settings, parse_tolerance(settings.tolerance)
+        parse_tolerance(settings.tolerance)
+        rule = RuleRow(text=f"tolerance {settings.tolerance}", origin=Origin(file="Tally Check Settings", index=1))
+        return settings, [Loaded(rows=[rule])]
     except RuleSyntaxError as exc:
         raise Stop(f"Tally Check's Settings have a tolerance it cannot use: {exc}.\n\n"
                    "Type a number such as 5 or 1% in Tally Check > Settings > Tolerance (or leave it empty).") from None
@@ -345,11 +352,11 @@ def _check(book: Any, sheets: list[str] | None = None) -> tuple[Report, AddinSet
     from ..engine.findings import selected
     from .book import read_book
 
-    settings, tolerance = _settings()
+    settings, rules = _settings()
     _status(book, f"Tally Check: reading {book.name}…")
     grid = read_book(book, sheets)
     _status(book, f"Tally Check: checking {book.name}…")
-    report = check_books([grid], tolerance=tolerance)[0]
+    report = check_books([grid], also=rules)[0]
     if settings.checks_off:
         report.findings = selected(report.findings, ignore=tuple(_expand(settings.checks_off)))
     return report, settings
@@ -481,7 +488,9 @@ def _mark_reviewed(book: Any) -> dict[str, Any]:
         who = "unknown"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     target.reviews = stored_reviews(previous) + [review(f, who, when) for f in hits]
-    _mark(book, target, previous, [f for f in found if f not in hits], _settings()[0].notes)
+    from .install import user_settings
+
+    _mark(book, target, previous, [f for f in found if f not in hits], user_settings().notes)  # its tolerance is no concern here
     n = len(hits)
     return {
         "message": f"{where_sheet}!{where_cell}: {n} finding{'s' if n != 1 else ''} marked as reviewed by {who}. "

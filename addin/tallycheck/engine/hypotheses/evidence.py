@@ -178,6 +178,12 @@ def plain_column(table: Table, rows: Sequence[int], col: int) -> Figures | None:
     return Figures(value.copy(), value.copy(), value, decimals, present)
 
 
+def figures_of(figure: Callable[[int, int], Figure | None], rows: Sequence[int], col: int, table: Table | None = None) -> Figures:
+    """A column's figures over ``rows``: straight from the sheet when ``table`` is given and the column
+    is plain numbers (``plain_column``), else a Figure per cell through ``figure``."""
+    return (plain_column(table, rows, col) if table is not None else None) or column_figures(figure, rows, col)
+
+
 def rounding_allowance(decimals: np.ndarray, rounded: bool = False) -> np.ndarray:
     """Half a unit of the last shown digit, for figures shown with decimals; counts are exact,
     unless the table says its figures are rounded to a unit ('000, $m): then each may be off by half."""
@@ -354,11 +360,7 @@ class TableFigures:
         found = self._columns.get(key)
         if found is None:
             self._rows.setdefault(run, rows)
-            found = self._columns[key] = (
-                self._cut(col, rows, run)
-                or (plain_column(self.table, rows, col) if self.table is not None else None)
-                or column_figures(self.figure, rows, col)
-            )
+            found = self._columns[key] = self._cut(col, rows, run) or figures_of(self.figure, rows, col, self.table)
         return found
 
     def _cut(self, col: int, rows: Sequence[int], run: str) -> Figures | None:

@@ -34,20 +34,9 @@ def resolve(source: str, target: str) -> str:
 
 
 def relative(source: str, part: str) -> str:
-    """The target string for a relationship from source to part.
-
-    What posixpath.relpath gives, without its two os.getcwd() calls: both are names in the package.
-    """
-    start, target = _steps(posixpath.dirname(source)), _steps(part)
-    common = 0
-    while common < min(len(start), len(target)) and start[common] == target[common]:
-        common += 1
-    steps = [".."] * (len(start) - common) + target[common:]
-    return quote("/".join(steps) or ".", safe="/._-~")
-
-
-def _steps(name: str) -> list[str]:
-    return [s for s in posixpath.normpath(name or ".").split("/") if s not in ("", ".")]
+    """The target string for a relationship from source to part (both names in the package; made
+    absolute, relpath needs no working directory)."""
+    return quote(posixpath.relpath("/" + part, "/" + posixpath.dirname(source)), safe="/._-~")
 
 
 @dataclass(frozen=True)
